@@ -1,0 +1,8 @@
+//! Tells the compiler whether a trained decoder is bundled in assets/model/.
+fn main() {
+    println!("cargo::rustc-check-cfg=cfg(bundled_decoder)");
+    println!("cargo::rerun-if-changed=assets/model");
+    if std::path::Path::new("assets/model/decoder.safetensors").exists() {
+        println!("cargo::rustc-cfg=bundled_decoder");
+    }
+}

@@ -1,0 +1,557 @@
+//! The app's logic step: runs queued commands, drains the worker's events within a time budget,
+//! reads shortcuts and dropped files, and drives speech.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui::{Key, KeyboardShortcut, Modifiers};
+use image::DynamicImage;
+
+use super::settings::Settings;
+use super::state::{CaptionState, Command, Folder, Message, MessageKind, ModelState, Nav, Shown};
+use super::{Inbox, SeesayApp};
+use crate::captioner::Captioned;
+use crate::sources::{self, ClipboardContent, Opened};
+use crate::worker::{Event, Job, JobInput, Request};
+
+const PAGE: usize = 10;
+
+impl SeesayApp {
+    /// Reads the speech engine's voices and applies the voice and rate settings.
+    pub(super) fn init_speech(&mut self) {
+        self.state.speech_unavailable = self.services.speaker.unavailable().map(str::to_owned);
+        self.state.voices = self.services.speaker.voices();
+        let rate = self.state.settings.rate;
+        let voice = self.state.settings.voice.clone();
+        if let Err(e) = self.services.speaker.set_rate(rate) {
+            self.show(MessageKind::Error, e);
+        }
+        if let Err(e) = self.services.speaker.set_voice(&voice) {
+            self.show(MessageKind::Error, e);
+        }
+        if let Some(reason) = self.state.speech_unavailable.clone() {
+            self.show(MessageKind::Error, reason);
+        }
+    }
+
+    /// Runs every queued command, in order.
+    pub(super) fn run_commands(&mut self) {
+        while !self.commands.is_empty() {
+            let batch = std::mem::take(&mut self.commands);
+            for command in batch {
+                self.run_command(command);
+            }
+        }
+    }
+
+    fn run_command(&mut self, command: Command) {
+        match command {
+            Command::OpenDialog => self.open_dialog(false),
+            Command::OpenFolderDialog => self.open_dialog(true),
+            Command::Open(path) => self.open(&path),
+            Command::Paste => self.paste(),
+            Command::CopyCaption => self.copy_caption(),
+            Command::Screenshot => self.screenshot(),
+            Command::Navigate(nav) => self.navigate(nav),
+            Command::Speak => self.speak_current(),
+            Command::StopSpeech => self.stop_speech(),
+            Command::ToggleHelp => self.state.show_help = !self.state.show_help,
+            Command::ToggleSettings => {
+                self.state.show_settings = !self.state.show_settings;
+                if self.state.show_settings {
+                    // Not an error worth speaking: the list just stays empty.
+                    self.state.monitors = sources::monitors().unwrap_or_default();
+                }
+            }
+            Command::ClosePanels => {
+                self.state.show_help = false;
+                self.state.show_settings = false;
+            }
+            Command::DismissMessage => self.state.message = None,
+            Command::Recaption => self.recaption(),
+        }
+    }
+
+    /// Reads the keyboard shortcuts into commands.
+    pub(super) fn read_shortcuts(&mut self, ctx: &egui::Context) {
+        let command = |m, k| KeyboardShortcut::new(m, k);
+        let table: [(KeyboardShortcut, Command); 16] = [
+            // Shift variants first: Ctrl+O also matches Ctrl+Shift+O (shift is ignored).
+            (
+                command(Modifiers::COMMAND | Modifiers::SHIFT, Key::O),
+                Command::OpenFolderDialog,
+            ),
+            (command(Modifiers::COMMAND, Key::O), Command::OpenDialog),
+            (command(Modifiers::COMMAND, Key::V), Command::Paste),
+            (command(Modifiers::COMMAND, Key::C), Command::CopyCaption),
+            (
+                command(Modifiers::COMMAND | Modifiers::SHIFT, Key::S),
+                Command::Screenshot,
+            ),
+            (command(Modifiers::NONE, Key::F5), Command::Speak),
+            (command(Modifiers::NONE, Key::F1), Command::ToggleHelp),
+            (command(Modifiers::COMMAND, Key::Comma), Command::ToggleSettings),
+            (command(Modifiers::NONE, Key::ArrowRight), Command::Navigate(Nav::Next)),
+            (command(Modifiers::NONE, Key::ArrowDown), Command::Navigate(Nav::Next)),
+            (command(Modifiers::NONE, Key::ArrowLeft), Command::Navigate(Nav::Previous)),
+            (command(Modifiers::NONE, Key::ArrowUp), Command::Navigate(Nav::Previous)),
+            (command(Modifiers::NONE, Key::PageDown), Command::Navigate(Nav::PageDown)),
+            (command(Modifiers::NONE, Key::PageUp), Command::Navigate(Nav::PageUp)),
+            (command(Modifiers::NONE, Key::Home), Command::Navigate(Nav::First)),
+            (command(Modifiers::NONE, Key::End), Command::Navigate(Nav::Last)),
+        ];
+        let mut found = Vec::new();
+        ctx.input_mut(|i| {
+            for (shortcut, cmd) in &table {
+                if i.consume_shortcut(shortcut) {
+                    found.push(cmd.clone());
+                }
+            }
+            if i.consume_key(Modifiers::NONE, Key::Escape) {
+                found.push(Command::StopSpeech);
+                found.push(Command::ClosePanels);
+            }
+            // When the platform turns Ctrl+V / Ctrl+C into clipboard events, honour those too.
+            for event in &i.events {
+                match event {
+                    egui::Event::Paste(_) | egui::Event::PasteImage(_) => found.push(Command::Paste),
+                    egui::Event::Copy => found.push(Command::CopyCaption),
+                    _ => {}
+                }
+            }
+        });
+        self.commands.extend(found);
+    }
+
+    /// Opens files dropped on the window.
+    pub(super) fn read_dropped_files(&mut self, ctx: &egui::Context) {
+        let dropped = ctx.input(|i| i.raw.dropped_files.clone());
+        let Some(file) = dropped.into_iter().next() else {
+            return;
+        };
+        self.commands.push(Command::Open(file.path().to_path_buf()));
+    }
+
+    /// Handles the worker's events for at most `budget`.
+    pub(super) fn drain_events(&mut self, budget: Duration) {
+        let start = Instant::now();
+        while start.elapsed() < budget {
+            let Some(event) = self.worker.as_ref().and_then(|w| w.try_recv()) else {
+                break;
+            };
+            self.on_event(event);
+        }
+        if self.worker.as_ref().is_some() && start.elapsed() >= budget {
+            self.ctx.request_repaint();
+        }
+    }
+
+    fn on_event(&mut self, event: Event) {
+        match event {
+            Event::Loading => self.state.model = ModelState::Loading,
+            Event::ModelLoaded { name, device } => {
+                self.log(&format!("model: {name} on {device}"));
+                self.state.model = ModelState::Ready { name, device };
+            }
+            Event::ModelFailed { message } => {
+                self.state.model = ModelState::Failed(message.clone());
+                self.error(message);
+            }
+            Event::Busy { .. } => {}
+            Event::Captioned { id, path, result } => {
+                if let Some(p) = &path {
+                    self.state.cache.insert(p.clone(), result.clone());
+                }
+                let waiting_for_it = matches!(self.state.caption, CaptionState::Waiting)
+                    && path.is_some()
+                    && self.state.shown.as_ref().and_then(|s| s.path.as_ref()) == path.as_ref();
+                if (id != 0 && id == self.state.job_id) || waiting_for_it {
+                    self.caption_ready(result);
+                }
+            }
+            Event::Failed { id, message, .. } => {
+                if id != 0 && id == self.state.job_id {
+                    self.state.caption = CaptionState::Failed(message.clone());
+                    self.error(message);
+                }
+            }
+            Event::Crashed { message } => self.log(&format!("worker crashed: {message}")),
+            Event::Stopped(reason) => {
+                let message = match reason {
+                    Some(r) => format!("The captioning thread stopped: {r}"),
+                    None => "The captioning thread stopped.".to_owned(),
+                };
+                self.state.model = ModelState::Failed(message.clone());
+                self.worker = None;
+                self.error(message);
+            }
+        }
+    }
+
+    /// Handles results from file dialogs and screenshots.
+    pub(super) fn drain_inbox(&mut self) {
+        while let Ok(message) = self.inbox_rx.try_recv() {
+            match message {
+                Inbox::Opened(path) => {
+                    self.state.dialog_open = false;
+                    if let Some(path) = path {
+                        self.open(&path);
+                    }
+                }
+                Inbox::Screenshot(result) => {
+                    self.state.screenshot_pending = false;
+                    self.ctx
+                        .send_viewport_cmd(egui::ViewportCommand::Visible(true));
+                    self.ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
+                    match result {
+                        Ok(image) => {
+                            self.state.folder = None;
+                            self.show_image("Screenshot".to_owned(), None, image);
+                        }
+                        Err(e) => self.error(e),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Notices when speech has finished.
+    pub(super) fn poll_speech(&mut self) {
+        if self.state.speaking {
+            self.state.speaking = self.services.speaker.is_speaking();
+        }
+    }
+
+    /// Reacts to edited settings: speech, caching, style.
+    pub(super) fn settings_changed(&mut self, before: &Settings) {
+        let now = self.state.settings.clone().sanitized();
+        self.state.settings = now.clone();
+        if now.rate != before.rate {
+            if let Err(e) = self.services.speaker.set_rate(now.rate) {
+                self.error(e);
+            }
+        }
+        if now.voice != before.voice {
+            if let Err(e) = self.services.speaker.set_voice(&now.voice) {
+                self.error(e);
+            }
+        }
+        if now.caption_options() != before.caption_options() {
+            self.state.cache.clear();
+            self.send(Request::ClearCache);
+            self.commands.push(Command::Recaption);
+        }
+    }
+
+    fn open_dialog(&mut self, folder: bool) {
+        if self.state.dialog_open {
+            return;
+        }
+        self.state.dialog_open = true;
+        let tx = self.inbox_tx.clone();
+        let ctx = self.ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("seesay-dialog".into())
+            .spawn(move || {
+                let dialog = rfd::FileDialog::new().set_title(if folder {
+                    "Open a folder of pictures"
+                } else {
+                    "Open a picture"
+                });
+                let path = if folder {
+                    dialog.pick_folder()
+                } else {
+                    dialog
+                        .add_filter("Images", sources::file::IMAGE_EXTENSIONS)
+                        .add_filter("All files", &["*"])
+                        .pick_file()
+                };
+                let _ = tx.send(Inbox::Opened(path));
+                ctx.request_repaint();
+            });
+        if let Err(e) = spawned {
+            self.state.dialog_open = false;
+            self.error(format!("Cannot open the file dialog: {e}"));
+        }
+    }
+
+    /// Opens an image or a folder given by the user.
+    fn open(&mut self, path: &Path) {
+        match sources::resolve(path) {
+            Err(message) => self.error(message),
+            Ok(Opened::Folder { images, .. }) => {
+                self.state.folder = Some(Folder { images, index: 0 });
+                self.show_folder_image();
+            }
+            Ok(Opened::Image { path, siblings }) => {
+                let index = siblings.iter().position(|p| same_file(p, &path));
+                self.state.folder = match index {
+                    Some(index) if siblings.len() > 1 => Some(Folder {
+                        images: siblings,
+                        index,
+                    }),
+                    _ => None,
+                };
+                self.show_file(path);
+            }
+        }
+    }
+
+    fn navigate(&mut self, nav: Nav) {
+        let Some(folder) = &mut self.state.folder else {
+            return;
+        };
+        let last = folder.images.len().saturating_sub(1);
+        let i = folder.index;
+        let next = match nav {
+            Nav::Next => (i + 1).min(last),
+            Nav::Previous => i.saturating_sub(1),
+            Nav::PageDown => (i + PAGE).min(last),
+            Nav::PageUp => i.saturating_sub(PAGE),
+            Nav::First => 0,
+            Nav::Last => last,
+        };
+        if next != i {
+            folder.index = next;
+            self.show_folder_image();
+        }
+    }
+
+    fn show_folder_image(&mut self) {
+        let Some(path) = self
+            .state
+            .folder
+            .as_ref()
+            .and_then(|f| f.images.get(f.index).cloned())
+        else {
+            return;
+        };
+        self.show_file(path);
+    }
+
+    fn show_file(&mut self, path: PathBuf) {
+        let label = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        match crate::preprocess::load_image(&path) {
+            Ok(image) => self.show_image(label, Some(path), image),
+            Err(e) => {
+                self.stop_speech_quietly();
+                self.state.shown = None;
+                let message = format!("Cannot open {label}: {e}");
+                self.state.caption = CaptionState::Failed(message.clone());
+                self.state.job_id += 1;
+                self.error(message);
+            }
+        }
+        self.prefetch_next();
+    }
+
+    /// Shows an image and captions it (from the cache when it was seen before).
+    fn show_image(&mut self, label: String, path: Option<PathBuf>, image: DynamicImage) {
+        self.stop_speech_quietly();
+        if self.state.message.as_ref().is_some_and(|m| m.kind == MessageKind::Info) {
+            self.state.message = None;
+        }
+        let image = Arc::new(image);
+        self.state.shown = Some(Shown {
+            label,
+            path: path.clone(),
+            image: image.clone(),
+            texture: None,
+        });
+        self.state.job_id += 1;
+        if let Some(cached) = path.as_ref().and_then(|p| self.state.cache.get(p)).cloned() {
+            self.caption_ready(cached);
+            return;
+        }
+        self.state.caption = CaptionState::Waiting;
+        let job = Job {
+            id: self.state.job_id,
+            input: JobInput::Image { path, image },
+            options: self.state.settings.caption_options(),
+        };
+        self.send(Request::Caption(job));
+    }
+
+    fn recaption(&mut self) {
+        let Some(shown) = &self.state.shown else {
+            return;
+        };
+        self.state.job_id += 1;
+        self.state.caption = CaptionState::Waiting;
+        let job = Job {
+            id: self.state.job_id,
+            input: JobInput::Image {
+                path: shown.path.clone(),
+                image: shown.image.clone(),
+            },
+            options: self.state.settings.caption_options(),
+        };
+        self.send(Request::Caption(job));
+    }
+
+    fn prefetch_next(&mut self) {
+        let Some(next) = self
+            .state
+            .folder
+            .as_ref()
+            .and_then(|f| f.images.get(f.index + 1).cloned())
+        else {
+            return;
+        };
+        if !self.state.cache.contains_key(&next) {
+            self.send(Request::Prefetch(next, self.state.settings.caption_options()));
+        }
+    }
+
+    fn send(&mut self, request: Request) {
+        let sent = self.worker.as_ref().is_some_and(|w| w.send(request));
+        if !sent && matches!(self.state.caption, CaptionState::Waiting) {
+            let message = "The captioning thread is not running; restart seesay.".to_owned();
+            self.state.caption = CaptionState::Failed(message.clone());
+            self.error(message);
+        }
+    }
+
+    fn caption_ready(&mut self, result: Captioned) {
+        self.state.timings = Some(result.timings);
+        self.state.caption = CaptionState::Ready(result);
+        if let Some(text) = self.state.caption_text() {
+            self.log(&format!("caption: {text}"));
+            if self.state.settings.auto_speak {
+                self.speak(&text);
+            }
+        }
+    }
+
+    fn paste(&mut self) {
+        match self.services.clipboard.read() {
+            Ok(ClipboardContent::Image(image)) => {
+                self.state.folder = None;
+                self.show_image("Pasted image".to_owned(), None, image);
+            }
+            Ok(ClipboardContent::Files(files)) => {
+                if let Some(first) = files.first() {
+                    self.open(first);
+                }
+            }
+            Ok(ClipboardContent::Text(_)) => self.error(
+                "The clipboard holds text, not an image. Copy an image or an image file, then paste."
+                    .to_owned(),
+            ),
+            Ok(ClipboardContent::Empty) => self.error(
+                "The clipboard is empty. Copy an image or an image file, then paste.".to_owned(),
+            ),
+            Err(e) => self.error(e),
+        }
+    }
+
+    fn copy_caption(&mut self) {
+        let Some(text) = self.state.caption_text() else {
+            self.show(MessageKind::Info, "There is no caption to copy yet.".to_owned());
+            return;
+        };
+        match self.services.clipboard.write_text(&text) {
+            Ok(()) => self.show(MessageKind::Info, "Caption copied to the clipboard.".to_owned()),
+            Err(e) => self.error(e),
+        }
+    }
+
+    fn screenshot(&mut self) {
+        if self.state.screenshot_pending {
+            return;
+        }
+        self.state.screenshot_pending = true;
+        self.stop_speech_quietly();
+        self.ctx
+            .send_viewport_cmd(egui::ViewportCommand::Visible(false));
+        let delay = Duration::from_secs(u64::from(self.state.settings.screenshot_delay_s))
+            .max(Duration::from_millis(500));
+        let monitor = self.state.settings.monitor;
+        let tx = self.inbox_tx.clone();
+        let ctx = self.ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("seesay-screenshot".into())
+            .spawn(move || {
+                std::thread::sleep(delay);
+                let result = sources::capture_screen(monitor);
+                let _ = tx.send(Inbox::Screenshot(result));
+                ctx.request_repaint();
+            });
+        if let Err(e) = spawned {
+            self.state.screenshot_pending = false;
+            self.ctx.send_viewport_cmd(egui::ViewportCommand::Visible(true));
+            self.error(format!("Cannot take a screenshot: {e}"));
+        }
+    }
+
+    fn speak_current(&mut self) {
+        let text = match (&self.state.caption, &self.state.message) {
+            (CaptionState::Ready(_), _) => self.state.caption_text(),
+            (_, Some(m)) => Some(m.text.clone()),
+            (CaptionState::Waiting, None) => Some("Still describing the picture.".to_owned()),
+            _ => Some("No picture is open. Press Control O to open one.".to_owned()),
+        };
+        if let Some(text) = text {
+            self.speak(&text);
+        }
+    }
+
+    fn speak(&mut self, text: &str) {
+        match self.services.speaker.speak(text) {
+            Ok(()) => self.state.speaking = true,
+            Err(e) => {
+                self.state.speaking = false;
+                // Shown, not spoken: speaking is what failed.
+                if self.state.speech_unavailable.is_none() {
+                    self.show(MessageKind::Error, e);
+                }
+            }
+        }
+    }
+
+    fn stop_speech(&mut self) {
+        if let Err(e) = self.services.speaker.stop() {
+            self.show(MessageKind::Error, e);
+        }
+        self.state.speaking = false;
+    }
+
+    fn stop_speech_quietly(&mut self) {
+        if self.state.speaking {
+            let _ = self.services.speaker.stop();
+            self.state.speaking = false;
+        }
+    }
+
+    /// Shows an error and speaks it.
+    pub(super) fn error(&mut self, text: String) {
+        self.log(&format!("error: {text}"));
+        self.show(MessageKind::Error, text.clone());
+        self.speak(&text);
+    }
+
+    fn show(&mut self, kind: MessageKind, text: String) {
+        self.state.message = Some(Message { text, kind });
+    }
+
+    fn log(&self, line: &str) {
+        if self.print_captions {
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
+        }
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b
+        || match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => false,
+        }
+}

@@ -1,0 +1,446 @@
+//! Drawing the window. Each `*_ui` function draws one part and returns the commands its
+//! controls asked for; nothing here acts on the world.
+
+use egui::{Align, Color32, Layout, RichText, Ui};
+
+use super::settings::Theme;
+use super::state::{
+    confidence, AppState, CaptionState, Command, MessageKind, ModelState, Nav,
+};
+use super::theme::prob_color;
+use crate::captioner::Captioned;
+
+/// The shortcuts, for the Help panel.
+pub(super) const SHORTCUTS: &[(&str, &str)] = &[
+    ("Ctrl+O", "Open a picture"),
+    ("Ctrl+Shift+O", "Open a folder of pictures"),
+    ("Ctrl+V", "Paste a picture, or a copied image file"),
+    ("Ctrl+Shift+S", "Take a screenshot (the window hides itself)"),
+    ("F5", "Speak the caption again"),
+    ("Escape", "Stop speaking; close panels"),
+    ("Ctrl+C", "Copy the caption (for alt text)"),
+    ("Right / Down", "Next picture in the folder"),
+    ("Left / Up", "Previous picture in the folder"),
+    ("Page Down / Page Up", "Ten pictures on / back"),
+    ("Home / End", "First / last picture"),
+    ("Ctrl+Plus / Ctrl+Minus", "Zoom everything in / out"),
+    ("Ctrl+Comma", "Settings"),
+    ("F1", "This help"),
+    ("Tab / Shift+Tab", "Move between controls; Space or Enter presses"),
+];
+
+/// Draws the whole window.
+pub(super) fn app_ui(ui: &mut Ui, state: &mut AppState) -> Vec<Command> {
+    let mut commands = Vec::new();
+    egui::Panel::top("toolbar").show(ui, |ui| commands.extend(toolbar_ui(ui, state)));
+    egui::Panel::bottom("status").show(ui, |ui| status_ui(ui, state));
+    if state.folder.is_some() {
+        egui::Panel::bottom("browse").show(ui, |ui| commands.extend(browse_ui(ui, state)));
+    }
+    if let CaptionState::Ready(captioned) = &state.caption {
+        let captioned = captioned.clone();
+        egui::Panel::right("details")
+            .resizable(true)
+            .default_size(400.0)
+            .min_size(260.0)
+            .show(ui, |ui| details_ui(ui, &captioned));
+    }
+    egui::CentralPanel::default().show(ui, |ui| commands.extend(main_ui(ui, state)));
+    if state.show_help {
+        commands.extend(help_ui(ui.ctx(), state));
+    }
+    if state.show_settings {
+        commands.extend(settings_ui(ui.ctx(), state));
+    }
+    drop_hint_ui(ui.ctx());
+    commands
+}
+
+fn toolbar_ui(ui: &mut Ui, state: &mut AppState) -> Vec<Command> {
+    let mut out = Vec::new();
+    ui.add_space(4.0);
+    ui.horizontal_wrapped(|ui| {
+        let mut button = |ui: &mut Ui, label: &str, hint: &str, cmd: Command| {
+            if ui.button(label).on_hover_text(hint).clicked() {
+                out.push(cmd);
+            }
+        };
+        button(ui, "Open…", "Open a picture (Ctrl+O)", Command::OpenDialog);
+        button(ui, "Open folder…", "Browse a folder of pictures (Ctrl+Shift+O)", Command::OpenFolderDialog);
+        button(ui, "Paste", "Paste a picture or a copied image file (Ctrl+V)", Command::Paste);
+        button(ui, "Screenshot", "Describe the screen; this window hides meanwhile (Ctrl+Shift+S)", Command::Screenshot);
+        ui.separator();
+        button(ui, "Speak", "Speak the caption again (F5)", Command::Speak);
+        button(ui, "Stop", "Stop speaking (Escape)", Command::StopSpeech);
+        button(ui, "Copy caption", "Copy the caption as alt text (Ctrl+C)", Command::CopyCaption);
+        ui.checkbox(&mut state.settings.auto_speak, "Auto-speak")
+            .on_hover_text("Speak each caption as soon as it is ready");
+        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            button(ui, "Help", "Keyboard shortcuts (F1)", Command::ToggleHelp);
+            button(ui, "Settings", "Beam size, voice, theme and text size (Ctrl+Comma)", Command::ToggleSettings);
+        });
+    });
+    ui.add_space(2.0);
+    out
+}
+
+fn status_ui(ui: &mut Ui, state: &AppState) {
+    ui.horizontal_wrapped(|ui| {
+        let model = match &state.model {
+            ModelState::Loading => "Model: loading…".to_owned(),
+            ModelState::Ready { name, device } => format!("Model: {name} on {device}"),
+            ModelState::Failed(_) => "Model: not loaded".to_owned(),
+        };
+        ui.label(model);
+        ui.separator();
+        if let Some(t) = &state.timings {
+            ui.label(format!(
+                "Last caption: encode {:.0} ms, beam {:.0} ms",
+                t.encode_ms, t.beam_ms
+            ));
+            ui.separator();
+        }
+        if let Some(reason) = &state.speech_unavailable {
+            ui.label("Speech: unavailable").on_hover_text(reason);
+            ui.separator();
+        }
+        ui.label(format!("State: {}", state.activity()));
+    });
+}
+
+fn browse_ui(ui: &mut Ui, state: &AppState) -> Vec<Command> {
+    let mut out = Vec::new();
+    let Some(folder) = &state.folder else {
+        return out;
+    };
+    ui.add_space(2.0);
+    ui.horizontal(|ui| {
+        let at_start = folder.index == 0;
+        let at_end = folder.index + 1 >= folder.images.len();
+        if ui.add_enabled(!at_start, egui::Button::new("First")).on_hover_text("First picture (Home)").clicked() {
+            out.push(Command::Navigate(Nav::First));
+        }
+        if ui.add_enabled(!at_start, egui::Button::new("Previous")).on_hover_text("Previous picture (Left arrow)").clicked() {
+            out.push(Command::Navigate(Nav::Previous));
+        }
+        ui.label(RichText::new(folder.position()).strong());
+        if ui.add_enabled(!at_end, egui::Button::new("Next")).on_hover_text("Next picture (Right arrow)").clicked() {
+            out.push(Command::Navigate(Nav::Next));
+        }
+        if ui.add_enabled(!at_end, egui::Button::new("Last")).on_hover_text("Last picture (End)").clicked() {
+            out.push(Command::Navigate(Nav::Last));
+        }
+        if let Some(shown) = &state.shown {
+            ui.separator();
+            ui.label(&shown.label);
+        }
+    });
+    ui.add_space(2.0);
+    out
+}
+
+fn main_ui(ui: &mut Ui, state: &mut AppState) -> Vec<Command> {
+    let mut out = Vec::new();
+    if let Some(message) = &state.message {
+        let (fill, text) = match (message.kind, ui.visuals().dark_mode) {
+            (MessageKind::Error, true) => (Color32::from_rgb(90, 20, 20), Color32::WHITE),
+            (MessageKind::Error, false) => (Color32::from_rgb(255, 225, 225), Color32::BLACK),
+            (MessageKind::Info, true) => (Color32::from_rgb(20, 50, 90), Color32::WHITE),
+            (MessageKind::Info, false) => (Color32::from_rgb(220, 235, 255), Color32::BLACK),
+        };
+        egui::Frame::new()
+            .fill(fill)
+            .corner_radius(6.0)
+            .inner_margin(10.0)
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    if ui.button("Dismiss").on_hover_text("Hide this message").clicked() {
+                        out.push(Command::DismissMessage);
+                    }
+                    let prefix = if message.kind == MessageKind::Error { "Problem: " } else { "" };
+                    ui.add(egui::Label::new(RichText::new(format!("{prefix}{}", message.text)).color(text)).wrap());
+                });
+            });
+        ui.add_space(6.0);
+    }
+
+    caption_ui(ui, state);
+    ui.add_space(8.0);
+    image_ui(ui, state);
+    out
+}
+
+fn caption_ui(ui: &mut Ui, state: &AppState) {
+    let loading = matches!(state.model, ModelState::Loading);
+    match &state.caption {
+        CaptionState::Ready(_) => {
+            let text = state.caption_text().unwrap_or_default();
+            ui.add(egui::Label::new(RichText::new(&text).heading().strong()).wrap())
+                .on_hover_text("The caption (Ctrl+C copies it)");
+        }
+        CaptionState::Waiting => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                let text = if loading { "Loading model…" } else { "Describing the picture…" };
+                ui.heading(text);
+            });
+        }
+        CaptionState::Failed(_) => {
+            ui.heading("Could not describe this picture.");
+        }
+        CaptionState::Empty => {
+            if loading {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.heading("Loading model…");
+                });
+            } else if matches!(state.model, ModelState::Failed(_)) {
+                ui.heading("No captioning model is loaded.");
+            } else {
+                ui.heading("Open, paste, drop or screenshot a picture to hear what is in it.");
+            }
+        }
+    }
+}
+
+fn image_ui(ui: &mut Ui, state: &mut AppState) {
+    let alt = state
+        .caption_text()
+        .map_or_else(|| "The picture being described".to_owned(), |c| format!("Picture: {c}"));
+    let Some(shown) = &mut state.shown else {
+        return;
+    };
+    let texture = shown.texture.get_or_insert_with(|| {
+        let image = &shown.image;
+        let small;
+        let image = if image.width() > 2048 || image.height() > 2048 {
+            small = image.thumbnail(2048, 2048);
+            &small
+        } else {
+            image.as_ref()
+        };
+        let rgba = image.to_rgba8();
+        let size = [rgba.width() as usize, rgba.height() as usize];
+        let color = egui::ColorImage::from_rgba_unmultiplied(size, rgba.as_raw());
+        ui.ctx().load_texture("shown-image", color, egui::TextureOptions::LINEAR)
+    });
+    let tex_size = texture.size_vec2();
+    let avail = ui.available_size();
+    if tex_size.x <= 0.0 || tex_size.y <= 0.0 || avail.x <= 1.0 || avail.y <= 1.0 {
+        return;
+    }
+    let scale = (avail.x / tex_size.x).min(avail.y / tex_size.y).min(4.0);
+    let size = tex_size * scale;
+    let id = texture.id();
+    let label = shown.label.clone();
+    ui.vertical_centered(|ui| {
+        ui.add(egui::Image::from_texture((id, size)).alt_text(alt))
+            .on_hover_text(label);
+    });
+}
+
+fn details_ui(ui: &mut Ui, captioned: &Captioned) {
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        let Some(best) = captioned.best() else {
+            return;
+        };
+        ui.add_space(4.0);
+        ui.label(RichText::new("Word by word").strong());
+        ui.label(
+            RichText::new(format!(
+                "How sure the model was of each word. Overall confidence {:.0}%.",
+                confidence(best) * 100.0
+            ))
+            .small(),
+        );
+        ui.add_space(4.0);
+        let dark = ui.visuals().dark_mode;
+        ui.horizontal_wrapped(|ui| {
+            for (i, w) in best.words.iter().enumerate() {
+                let pct = w.prob * 100.0;
+                let color = prob_color(w.prob, dark);
+                ui.vertical(|ui| {
+                    let mut text = RichText::new(&w.word).size(ui.text_style_height(&egui::TextStyle::Body) * 1.3).color(color);
+                    if w.prob < 0.5 {
+                        text = text.underline();
+                    }
+                    ui.label(text)
+                        .accessible_name(format!("Word {}: {}, {:.0}%", i + 1, w.word, pct))
+                        .on_hover_text(format!("\"{}\": the model gave it {:.1}%", w.word, pct));
+                    ui.label(RichText::new(format!("{pct:.0}%")).small().color(color));
+                });
+            }
+        });
+        ui.add_space(12.0);
+        ui.separator();
+        ui.label(RichText::new("Candidates").strong());
+        egui::Grid::new("candidates")
+            .striped(true)
+            .num_columns(4)
+            .spacing([12.0, 6.0])
+            .show(ui, |ui| {
+                ui.label(RichText::new("Rank").small());
+                ui.label(RichText::new("Caption").small());
+                ui.label(RichText::new("Probability").small());
+                ui.label(RichText::new("Log-prob").small());
+                ui.end_row();
+                for (i, c) in captioned.candidates.iter().enumerate() {
+                    let pct = format_percent(c.prob);
+                    ui.label(format!("{}", i + 1));
+                    ui.add(egui::Label::new(&c.text).wrap())
+                        .accessible_name(format!(
+                            "Candidate {}: {}; probability {pct}; log-probability {:.2}",
+                            i + 1,
+                            c.text,
+                            c.log_prob
+                        ));
+                    ui.label(pct);
+                    ui.label(format!("{:.2}", c.log_prob));
+                    ui.end_row();
+                }
+            });
+    });
+}
+
+fn format_percent(p: f32) -> String {
+    let pct = p * 100.0;
+    if pct >= 1.0 {
+        format!("{pct:.1}%")
+    } else if pct >= 0.01 {
+        format!("{pct:.2}%")
+    } else {
+        format!("{pct:.1e}%")
+    }
+}
+
+fn help_ui(ctx: &egui::Context, state: &mut AppState) -> Vec<Command> {
+    let mut out = Vec::new();
+    let mut open = true;
+    egui::Window::new("Help")
+        .open(&mut open)
+        .collapsible(false)
+        .default_width(520.0)
+        .show(ctx, |ui| {
+            ui.label("seesay tells you what is in a picture, out loud. Everything works from the keyboard.");
+            ui.add_space(6.0);
+            egui::Grid::new("shortcuts").striped(true).num_columns(2).show(ui, |ui| {
+                for (keys, what) in SHORTCUTS {
+                    ui.label(RichText::new(*keys).strong().monospace());
+                    ui.label(*what);
+                    ui.end_row();
+                }
+            });
+            ui.add_space(6.0);
+            ui.label("Words the model was unsure of are underlined; hover a word for its probability. \
+                      Captions below the confidence threshold start with \"Probably\".");
+            if ui.button("Close help").clicked() {
+                out.push(Command::ToggleHelp);
+            }
+        });
+    if !open {
+        state.show_help = false;
+    }
+    out
+}
+
+fn settings_ui(ctx: &egui::Context, state: &mut AppState) -> Vec<Command> {
+    let mut out = Vec::new();
+    let mut open = true;
+    let voices = state.voices.clone();
+    let monitors = state.monitors.clone();
+    let s = &mut state.settings;
+    egui::Window::new("Settings")
+        .open(&mut open)
+        .collapsible(false)
+        .default_width(460.0)
+        .show(ctx, |ui| {
+            egui::Grid::new("settings").num_columns(2).spacing([16.0, 10.0]).show(ui, |ui| {
+                let l = ui.label("Beam size");
+                ui.add(egui::Slider::new(&mut s.beam_size, 1..=10)).labelled_by(l.id);
+                ui.end_row();
+                let l = ui.label("Candidates shown");
+                let max = s.beam_size.max(1);
+                ui.add(egui::Slider::new(&mut s.candidates, 1..=max)).labelled_by(l.id);
+                ui.end_row();
+                let l = ui.label("Hedge below confidence");
+                ui.add(egui::Slider::new(&mut s.hedge_threshold, 0.0..=1.0).step_by(0.05))
+                    .labelled_by(l.id)
+                    .on_hover_text("Captions whose mean word probability is below this start with \"Probably\"");
+                ui.end_row();
+                let l = ui.label("Speech rate");
+                ui.add(egui::Slider::new(&mut s.rate, 0.5..=2.0).step_by(0.1).suffix("×")).labelled_by(l.id);
+                ui.end_row();
+                let l = ui.label("Voice");
+                let shown = if s.voice.is_empty() { "Default".to_owned() } else { s.voice.clone() };
+                egui::ComboBox::from_id_salt("voice")
+                    .selected_text(shown)
+                    .height(300.0)
+                    .show_ui(ui, |ui| {
+                        ui.selectable_value(&mut s.voice, String::new(), "Default");
+                        for v in &voices {
+                            ui.selectable_value(&mut s.voice, v.clone(), v);
+                        }
+                    })
+                    .response
+                    .labelled_by(l.id);
+                ui.end_row();
+                let l = ui.label("Text size");
+                ui.add(egui::Slider::new(&mut s.font_scale, 0.75..=3.0).step_by(0.25).suffix("×")).labelled_by(l.id);
+                ui.end_row();
+                let l = ui.label("Theme");
+                ui.horizontal(|ui| {
+                    for theme in Theme::ALL {
+                        ui.radio_value(&mut s.theme, theme, theme.label());
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+                ui.end_row();
+                let l = ui.label("Screenshot of");
+                let current = s
+                    .monitor
+                    .and_then(|i| monitors.iter().find(|m| m.index == i))
+                    .map_or_else(|| "Primary monitor".to_owned(), |m| m.label.clone());
+                egui::ComboBox::from_id_salt("monitor")
+                    .selected_text(current)
+                    .show_ui(ui, |ui| {
+                        ui.selectable_value(&mut s.monitor, None, "Primary monitor");
+                        for m in &monitors {
+                            ui.selectable_value(&mut s.monitor, Some(m.index), &m.label);
+                        }
+                    })
+                    .response
+                    .labelled_by(l.id);
+                ui.end_row();
+                let l = ui.label("Screenshot delay");
+                ui.add(egui::Slider::new(&mut s.screenshot_delay_s, 0..=10).suffix(" s")).labelled_by(l.id);
+                ui.end_row();
+            });
+            ui.checkbox(&mut s.auto_speak, "Speak each caption as soon as it is ready");
+            ui.add_space(6.0);
+            if ui.button("Close settings").clicked() {
+                out.push(Command::ToggleSettings);
+            }
+        });
+    if !open {
+        state.show_settings = false;
+    }
+    out
+}
+
+fn drop_hint_ui(ctx: &egui::Context) {
+    let hovering = ctx.input(|i| !i.raw.hovered_files.is_empty());
+    if !hovering {
+        return;
+    }
+    let screen = ctx.content_rect();
+    let painter = ctx.layer_painter(egui::LayerId::new(egui::Order::Foreground, egui::Id::unique("seesay-drop-hint")));
+    painter.rect_filled(screen, 0.0, Color32::from_black_alpha(190));
+    painter.text(
+        screen.center(),
+        egui::Align2::CENTER_CENTER,
+        "Drop the picture to hear what is in it",
+        egui::TextStyle::Heading.resolve(&ctx.global_style()),
+        Color32::WHITE,
+    );
+}

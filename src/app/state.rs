@@ -1,0 +1,282 @@
+//! What the window shows, as plain data, and the commands that change it.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use image::DynamicImage;
+
+use super::settings::Settings;
+use crate::captioner::{CaptionCandidate, Captioned, Timings};
+
+/// Where the model stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelState {
+    /// The worker is loading it.
+    Loading,
+    /// Ready to caption.
+    Ready {
+        /// The model's name.
+        name: String,
+        /// "CPU" or "CUDA".
+        device: String,
+    },
+    /// It could not be loaded; why.
+    Failed(String),
+}
+
+/// The caption of the image shown.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CaptionState {
+    /// No image yet.
+    Empty,
+    /// The worker is captioning it.
+    Waiting,
+    /// Done.
+    Ready(Captioned),
+    /// Captioning failed; why.
+    Failed(String),
+}
+
+/// The image on screen.
+pub struct Shown {
+    /// What to call it ("coffee.jpg", "Pasted image", "Screenshot").
+    pub label: String,
+    /// The file, when it came from one.
+    pub path: Option<PathBuf>,
+    /// The pixels.
+    pub image: Arc<DynamicImage>,
+    /// The GPU texture, made on the first frame that draws it.
+    pub texture: Option<egui::TextureHandle>,
+}
+
+/// A folder being browsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Folder {
+    /// Its images, in order.
+    pub images: Vec<PathBuf>,
+    /// The one shown.
+    pub index: usize,
+}
+
+impl Folder {
+    /// "12 of 240".
+    pub fn position(&self) -> String {
+        format!("{} of {}", self.index + 1, self.images.len())
+    }
+}
+
+/// How serious a message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    /// Something happened ("Caption copied").
+    Info,
+    /// Something failed.
+    Error,
+}
+
+/// A message shown above the image (and spoken when it is an error).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// The text.
+    pub text: String,
+    /// Info or error.
+    pub kind: MessageKind,
+}
+
+/// Moving through a folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    /// The next image.
+    Next,
+    /// The previous image.
+    Previous,
+    /// Ten images on.
+    PageDown,
+    /// Ten images back.
+    PageUp,
+    /// The first image.
+    First,
+    /// The last image.
+    Last,
+}
+
+/// What panels and shortcuts ask the app to do; the logic step runs them after drawing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Show the file dialog.
+    OpenDialog,
+    /// Show the folder dialog.
+    OpenFolderDialog,
+    /// Open an image file or a folder.
+    Open(PathBuf),
+    /// Read the clipboard.
+    Paste,
+    /// Copy the caption to the clipboard.
+    CopyCaption,
+    /// Hide the window and capture the screen.
+    Screenshot,
+    /// Move through the folder.
+    Navigate(Nav),
+    /// Speak the caption (again).
+    Speak,
+    /// Stop speaking.
+    StopSpeech,
+    /// Show or hide the Help panel.
+    ToggleHelp,
+    /// Show or hide the Settings panel.
+    ToggleSettings,
+    /// Close the Help and Settings panels.
+    ClosePanels,
+    /// Hide the message.
+    DismissMessage,
+    /// Caption the shown image again (options changed).
+    Recaption,
+}
+
+/// Everything the window shows.
+pub struct AppState {
+    /// The user's settings.
+    pub settings: Settings,
+    /// The model's state.
+    pub model: ModelState,
+    /// The image shown.
+    pub shown: Option<Shown>,
+    /// The folder browsed, if any.
+    pub folder: Option<Folder>,
+    /// The caption of the shown image.
+    pub caption: CaptionState,
+    /// The id of the newest caption job; results of older ones are ignored.
+    pub job_id: u64,
+    /// Captions of files seen this session.
+    pub cache: HashMap<PathBuf, Captioned>,
+    /// The message shown.
+    pub message: Option<Message>,
+    /// Timings of the last caption.
+    pub timings: Option<Timings>,
+    /// Help panel open.
+    pub show_help: bool,
+    /// Settings panel open.
+    pub show_settings: bool,
+    /// True while speech is playing.
+    pub speaking: bool,
+    /// True while the window is hidden for a screenshot.
+    pub screenshot_pending: bool,
+    /// True while a file dialog is open.
+    pub dialog_open: bool,
+    /// The voices of the speech engine.
+    pub voices: Vec<String>,
+    /// Why there is no voice, if there is none.
+    pub speech_unavailable: Option<String>,
+    /// The monitors a screenshot can capture (read when Settings opens).
+    pub monitors: Vec<crate::sources::MonitorInfo>,
+}
+
+impl AppState {
+    /// A window with nothing opened yet.
+    pub fn new(settings: Settings) -> Self {
+        Self {
+            settings,
+            model: ModelState::Loading,
+            shown: None,
+            folder: None,
+            caption: CaptionState::Empty,
+            job_id: 0,
+            cache: HashMap::new(),
+            message: None,
+            timings: None,
+            show_help: false,
+            show_settings: false,
+            speaking: false,
+            screenshot_pending: false,
+            dialog_open: false,
+            voices: Vec::new(),
+            speech_unavailable: None,
+            monitors: Vec::new(),
+        }
+    }
+
+    /// The caption as shown and spoken: sentence case, hedged when the model is unsure.
+    pub fn caption_text(&self) -> Option<String> {
+        match &self.caption {
+            CaptionState::Ready(c) => c
+                .best()
+                .map(|best| hedged(best, self.settings.hedge_threshold)),
+            _ => None,
+        }
+    }
+
+    /// What the window is doing, for the status bar.
+    pub fn activity(&self) -> &'static str {
+        if matches!(self.model, ModelState::Loading) {
+            "Loading model"
+        } else if self.screenshot_pending {
+            "Taking a screenshot"
+        } else if matches!(self.caption, CaptionState::Waiting) {
+            "Captioning"
+        } else if self.speaking {
+            "Speaking"
+        } else if matches!(self.model, ModelState::Failed(_))
+            || matches!(self.caption, CaptionState::Failed(_))
+            || self
+                .message
+                .as_ref()
+                .is_some_and(|m| m.kind == MessageKind::Error)
+        {
+            "Error"
+        } else {
+            "Idle"
+        }
+    }
+}
+
+/// The model's confidence in a caption: the mean probability per word (geometric mean,
+/// end token included), which unlike the sentence probability does not shrink with length.
+pub fn confidence(c: &CaptionCandidate) -> f32 {
+    let n = (c.words.len() + 1) as f32;
+    (c.log_prob / n).exp()
+}
+
+/// "a dog on grass" → "A dog on grass." or "Probably: a dog on grass." below the threshold.
+pub fn hedged(c: &CaptionCandidate, threshold: f32) -> String {
+    let text = c.text.trim();
+    if confidence(c) < threshold {
+        format!("Probably: {text}.")
+    } else {
+        let mut chars = text.chars();
+        match chars.next() {
+            Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+            None => String::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::captioner::WordProb;
+
+    fn cand(text: &str, prob: f32) -> CaptionCandidate {
+        let words: Vec<WordProb> = text
+            .split(' ')
+            .map(|w| WordProb {
+                word: w.into(),
+                prob,
+            })
+            .collect();
+        let log_prob = prob.ln() * (words.len() + 1) as f32;
+        CaptionCandidate {
+            text: text.into(),
+            words,
+            end_prob: prob,
+            log_prob,
+            prob: log_prob.exp(),
+        }
+    }
+
+    #[test]
+    fn hedges_below_threshold_only() {
+        assert_eq!(hedged(&cand("a dog runs", 0.9), 0.3), "A dog runs.");
+        assert_eq!(hedged(&cand("a dog runs", 0.1), 0.3), "Probably: a dog runs.");
+    }
+}

@@ -1,0 +1,233 @@
+//! The one entry point that turns an image into captions: preprocessing, encoder, beam search.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use candle_core::Device;
+use image::{DynamicImage, RgbImage};
+
+use crate::decode::{self, BeamParams, Hypothesis, StepDecoder};
+use crate::model::{Model, ModelFiles};
+use crate::{preprocess, vocab, Error, Result};
+
+/// Where to load a model from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelSource {
+    /// The default model embedded in the binary.
+    Bundled,
+    /// A model directory (config.json, vocab.txt, *.safetensors).
+    Dir(PathBuf),
+}
+
+/// How to search for captions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CaptionOptions {
+    /// Beam width; 1 is greedy decoding.
+    pub beam_size: usize,
+    /// How many finished candidates to return (at most `beam_size`).
+    pub candidates: usize,
+    /// Longest caption, in words.
+    pub max_len: usize,
+    /// Rank candidates by mean log-probability per word instead of the total.
+    pub length_norm: bool,
+}
+
+impl Default for CaptionOptions {
+    fn default() -> Self {
+        Self {
+            beam_size: 3,
+            candidates: 3,
+            max_len: 20,
+            length_norm: false,
+        }
+    }
+}
+
+/// One word of a caption with the probability the model gave it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct WordProb {
+    /// The word.
+    pub word: String,
+    /// p(word | image, previous words).
+    pub prob: f32,
+}
+
+/// One finished beam-search candidate.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CaptionCandidate {
+    /// The caption as text.
+    pub text: String,
+    /// Each word with its probability.
+    pub words: Vec<WordProb>,
+    /// Probability of the end token after the last word.
+    pub end_prob: f32,
+    /// Total log-probability of the sentence, end token included.
+    pub log_prob: f32,
+    /// exp(log_prob).
+    pub prob: f32,
+}
+
+/// Where the time went, in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct Timings {
+    /// Image decoding and preprocessing.
+    pub decode_ms: f64,
+    /// The CNN forward pass.
+    pub encode_ms: f64,
+    /// Beam search.
+    pub beam_ms: f64,
+}
+
+/// Captions of one image, best first.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Captioned {
+    /// Candidates, best first; never empty.
+    pub candidates: Vec<CaptionCandidate>,
+    /// Timings of this call.
+    pub timings: Timings,
+}
+
+impl Captioned {
+    /// The best caption (always present for a successful call).
+    pub fn best(&self) -> Option<&CaptionCandidate> {
+        self.candidates.first()
+    }
+}
+
+/// A loaded model ready to caption images.
+pub struct Captioner {
+    model: Model,
+}
+
+impl Captioner {
+    /// Loads a model onto a device.
+    pub fn load(source: &ModelSource, device: &Device) -> Result<Self> {
+        let files = match source {
+            ModelSource::Bundled => ModelFiles::bundled()?,
+            ModelSource::Dir(dir) => ModelFiles::read_dir(dir)?,
+        };
+        Ok(Self {
+            model: Model::load(&files, device)?,
+        })
+    }
+
+    /// Wraps a model already in memory.
+    pub fn from_model(model: Model) -> Self {
+        Self { model }
+    }
+
+    /// The model underneath.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// A short name for the model (shown in the status bar).
+    pub fn name(&self) -> &str {
+        &self.model.config.name
+    }
+
+    /// The device the model runs on, as a short name ("CPU", "CUDA").
+    pub fn device_name(&self) -> String {
+        crate::device::name(&self.model.device)
+    }
+
+    /// Captions an already decoded image.
+    pub fn caption_image(&self, image: &DynamicImage, opts: &CaptionOptions) -> Result<Captioned> {
+        let t0 = Instant::now();
+        let prepared = preprocess::prepare(image);
+        let prepare_ms = ms(t0.elapsed());
+        let mut out = self.caption_prepared(&[prepared], opts)?;
+        let mut captioned = out
+            .pop()
+            .ok_or_else(|| Error::Other("no caption produced".into()))?;
+        captioned.timings.decode_ms += prepare_ms;
+        Ok(captioned)
+    }
+
+    /// Reads, decodes and captions an image file.
+    pub fn caption_file(&self, path: &Path, opts: &CaptionOptions) -> Result<Captioned> {
+        let t0 = Instant::now();
+        let image = preprocess::load_image(path)?;
+        let decode_ms = ms(t0.elapsed());
+        let mut captioned = self.caption_image(&image, opts)?;
+        captioned.timings.decode_ms += decode_ms;
+        Ok(captioned)
+    }
+
+    /// Captions a batch of prepared 224x224 images with one encoder call.
+    ///
+    /// Timings are for the whole batch, split evenly across images.
+    pub fn caption_prepared(&self, images: &[RgbImage], opts: &CaptionOptions) -> Result<Vec<Captioned>> {
+        if images.is_empty() {
+            return Ok(Vec::new());
+        }
+        let t0 = Instant::now();
+        let m = &self.model;
+        let pixels = preprocess::to_tensor(images, &m.config.encoder.normalization, &m.device)?;
+        let tensor_ms = ms(t0.elapsed());
+        let t1 = Instant::now();
+        let features = m.encode(&pixels)?.features;
+        let state = m.decoder.image_state(&features)?;
+        // Force the encoder to finish here so its time is not billed to the search.
+        let _ = state.h.sum_all()?.to_scalar::<f32>()?;
+        let encode_ms = ms(t1.elapsed());
+        let t2 = Instant::now();
+        let stepper = m.decoder.stepper(&m.device);
+        let params = BeamParams {
+            beam_size: opts.beam_size.max(1),
+            n_best: opts.candidates.clamp(1, opts.beam_size.max(1)),
+            max_len: opts.max_len.max(1),
+            length_norm: opts.length_norm,
+            banned: vec![vocab::PAD_ID, vocab::START_ID, vocab::UNK_ID],
+        };
+        let mut results = Vec::with_capacity(images.len());
+        for i in 0..images.len() {
+            let init = stepper.select(&state, &[i])?;
+            let hyps = decode::beam_search(&stepper, init, vocab::START_ID, vocab::END_ID, &params)?;
+            results.push(hyps);
+        }
+        let beam_ms = ms(t2.elapsed());
+        let n = images.len() as f64;
+        let timings = Timings {
+            decode_ms: tensor_ms / n,
+            encode_ms: encode_ms / n,
+            beam_ms: beam_ms / n,
+        };
+        results
+            .into_iter()
+            .map(|hyps| {
+                let candidates: Vec<CaptionCandidate> =
+                    hyps.iter().map(|h| self.candidate(h)).collect();
+                if candidates.is_empty() {
+                    return Err(Error::Other("beam search returned no caption".into()));
+                }
+                Ok(Captioned { candidates, timings })
+            })
+            .collect()
+    }
+
+    fn candidate(&self, h: &Hypothesis) -> CaptionCandidate {
+        let vocab = &self.model.vocab;
+        let words: Vec<WordProb> = h
+            .tokens
+            .iter()
+            .zip(&h.token_log_probs)
+            .map(|(&t, &lp)| WordProb {
+                word: vocab.word(t).to_owned(),
+                prob: lp.exp(),
+            })
+            .collect();
+        let text = words.iter().map(|w| w.word.as_str()).collect::<Vec<_>>().join(" ");
+        CaptionCandidate {
+            text,
+            words,
+            end_prob: h.end_log_prob.map_or(0.0, f32::exp),
+            log_prob: h.log_prob,
+            prob: h.log_prob.exp(),
+        }
+    }
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}

@@ -1,0 +1,175 @@
+//! `seesay eval`: caption a dataset split and score it as the COCO evaluation code does.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use serde::Serialize;
+
+use seesay::captioner::Captioner;
+use seesay::data::{LoadReport, Split};
+use seesay::metrics::Scores;
+
+use super::ModelArgs;
+
+/// Arguments of `seesay eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The dataset: a Flickr8k/30k folder, a Karpathy split JSON, or a COCO captions JSON.
+    #[arg(long, value_name = "PATH")]
+    data: PathBuf,
+    /// Which split to score: train, dev or test.
+    #[arg(long, default_value = "test")]
+    split: String,
+    /// Beam width.
+    #[arg(long = "beam", default_value_t = 3)]
+    beam: usize,
+    /// Print the scores as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Images to show with their generated and human captions.
+    #[arg(long, default_value_t = 5)]
+    examples: usize,
+    /// Score at most this many images.
+    #[arg(long, value_name = "N")]
+    max_images: Option<usize>,
+    /// Where to cache image features (default: ~/.cache/seesay).
+    #[arg(long, value_name = "DIR")]
+    cache: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+#[derive(Serialize)]
+struct Example {
+    image: String,
+    generated: String,
+    human: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Outcome {
+    split: String,
+    beam: usize,
+    model: Scores,
+    human: Scores,
+    examples: Vec<Example>,
+    seconds: f64,
+}
+
+/// Tells the user what was odd in the dataset files.
+pub fn print_load_report(r: &LoadReport) {
+    if r.fixed_lines > 0 {
+        eprintln!("dataset: {} lines had a quirk and were read anyway", r.fixed_lines);
+    }
+    if r.bad_lines > 0 {
+        eprintln!("dataset: {} malformed lines skipped, e.g.:", r.bad_lines);
+        for e in &r.bad_examples {
+            eprintln!("  {e}");
+        }
+    }
+    if r.captions_without_image > 0 {
+        eprintln!(
+            "dataset: {} captions name an image that does not exist, e.g.:",
+            r.captions_without_image
+        );
+        for e in &r.missing_examples {
+            eprintln!("  {e}");
+        }
+    }
+}
+
+/// Runs the evaluation and prints the table.
+pub fn run(args: &EvalArgs) -> Result<ExitCode> {
+    let split: Split = args
+        .split
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--split: {e}"))?;
+    let device = args.model.device()?;
+    let captioner =
+        Captioner::load(&args.model.source(), &device).context("cannot load the captioning model")?;
+    let (data, report) = seesay::data::open(&args.data)
+        .with_context(|| format!("cannot read the dataset at {}", args.data.display()))?;
+    print_load_report(&report);
+    let entries: Vec<_> = data
+        .split(split)
+        .take(args.max_images.unwrap_or(usize::MAX))
+        .collect();
+    anyhow::ensure!(!entries.is_empty(), "the {split} split of the dataset is empty");
+    let t0 = Instant::now();
+    let files = match &args.model.model {
+        Some(dir) => seesay::model::ModelFiles::read_dir(dir)?,
+        None => seesay::model::ModelFiles::bundled()?,
+    };
+    let model = captioner.model();
+    let features = seesay::train::cached_features(
+        &files,
+        &model.config.encoder,
+        &data.name,
+        entries.iter().copied(),
+        &args.cache.clone().unwrap_or_else(super::train::default_cache),
+        &device,
+    )?;
+    let kept: Vec<_> = entries
+        .iter()
+        .filter_map(|e| features.get(&e.id).map(|f| (*e, f.as_slice())))
+        .collect();
+    let feats: Vec<&[f32]> = kept.iter().map(|(_, f)| *f).collect();
+    let hyps = seesay::eval::caption_features(
+        &model.decoder,
+        &model.vocab,
+        &feats,
+        args.beam,
+        20,
+        &device,
+    )?;
+    let refs: Vec<Vec<String>> = kept.iter().map(|(e, _)| e.captions.clone()).collect();
+    let outcome = Outcome {
+        split: split.to_string(),
+        beam: args.beam,
+        model: seesay::metrics::score(&hyps, &refs),
+        human: seesay::eval::human_scores(&refs),
+        examples: kept
+            .iter()
+            .zip(&hyps)
+            .take(args.examples)
+            .map(|((e, _), h)| Example {
+                image: e.id.clone(),
+                generated: h.clone(),
+                human: e.captions.clone(),
+            })
+            .collect(),
+        seconds: t0.elapsed().as_secs_f64(),
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&outcome)?);
+    } else {
+        print_table(&outcome);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_table(o: &Outcome) {
+    println!(
+        "{:<8} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>7}",
+        "", "BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "ROUGE-L", "CIDEr-D", "images"
+    );
+    for (name, s) in [("seesay", &o.model), ("human", &o.human)] {
+        println!(
+            "{:<8} {:>7.3} {:>7.3} {:>7.3} {:>7.3} {:>8.3} {:>8.3} {:>7}",
+            name, s.bleu[0], s.bleu[1], s.bleu[2], s.bleu[3], s.rouge_l, s.cider_d, s.images
+        );
+    }
+    println!(
+        "({} split, beam {}; the human row scores each image's first caption against the other four)",
+        o.split, o.beam
+    );
+    for ex in &o.examples {
+        println!("\n{}\n  seesay: {}", ex.image, ex.generated);
+        for h in &ex.human {
+            println!("  human:  {h}");
+        }
+    }
+}

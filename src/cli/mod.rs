@@ -1,0 +1,87 @@
+//! Parses the command line and dispatches to one module per verb.
+
+mod caption;
+mod eval;
+mod speak;
+mod train;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+
+use seesay::captioner::ModelSource;
+use seesay::device::DeviceChoice;
+
+/// seesay tells you what is in a picture, out loud.
+#[derive(Debug, Parser)]
+#[command(name = "seesay", version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    verb: Option<Verb>,
+    /// Images or folders to open in the app.
+    paths: Vec<PathBuf>,
+    /// A model directory made by `seesay train`, for the app (default: the bundled model).
+    #[arg(long, value_name = "DIR")]
+    model: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Verb {
+    /// Caption image files and print one line per file.
+    Caption(caption::CaptionArgs),
+    /// Train a decoder on a captioning dataset.
+    Train(train::TrainArgs),
+    /// Score a model on a dataset split (BLEU, ROUGE-L, CIDEr-D, and a human row).
+    #[command(alias = "evaluate")]
+    Eval(eval::EvalArgs),
+    /// Speak text aloud with the system's speech engine (checks that speech works).
+    Speak(speak::SpeakArgs),
+}
+
+/// Options every model-using verb shares.
+#[derive(Debug, Clone, Args)]
+pub struct ModelArgs {
+    /// A model directory made by `seesay train` (default: the bundled model).
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
+    /// Where to run the model: auto, cpu or cuda.
+    #[arg(long, default_value = "auto", value_name = "auto|cpu|cuda")]
+    pub device: DeviceChoice,
+}
+
+impl ModelArgs {
+    /// Which model to load.
+    pub fn source(&self) -> ModelSource {
+        match &self.model {
+            Some(dir) => ModelSource::Dir(dir.clone()),
+            None => ModelSource::Bundled,
+        }
+    }
+
+    /// Opens the device, telling the user when `auto` fell back to the CPU.
+    pub fn device(&self) -> Result<candle_core::Device> {
+        let selected = seesay::device::select(self.device)?;
+        if let Some(note) = selected.note {
+            eprintln!("seesay: {note}");
+        }
+        Ok(selected.device)
+    }
+}
+
+/// Parses the arguments and runs the verb.
+pub fn run() -> Result<ExitCode> {
+    let cli = Cli::parse();
+    match cli.verb {
+        Some(Verb::Caption(args)) => caption::run(&args),
+        Some(Verb::Train(args)) => train::run(&args),
+        Some(Verb::Eval(args)) => eval::run(&args),
+        Some(Verb::Speak(args)) => speak::run(&args),
+        None => {
+            let model = cli.model.map_or(ModelSource::Bundled, ModelSource::Dir);
+            seesay::app::run(cli.paths, model)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

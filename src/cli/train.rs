@@ -1,0 +1,144 @@
+//! `seesay train`: fit the decoder on a captioning dataset and write a model directory.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+
+use seesay::device::DeviceChoice;
+use seesay::train::{Selection, TrainOptions};
+
+/// Arguments of `seesay train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The dataset: a Flickr8k/30k folder, a Karpathy split JSON, or a COCO captions JSON.
+    #[arg(long, value_name = "PATH")]
+    data: PathBuf,
+    /// Where to write the trained model directory.
+    #[arg(long, value_name = "DIR", default_value = "seesay-model")]
+    out: PathBuf,
+    /// Where to cache image features (default: ~/.cache/seesay).
+    #[arg(long, value_name = "DIR")]
+    cache: Option<PathBuf>,
+    /// Most epochs to run.
+    #[arg(long, default_value_t = 20)]
+    epochs: usize,
+    /// Captions per batch.
+    #[arg(long, default_value_t = 64)]
+    batch_size: usize,
+    /// Peak learning rate (warm-up, then cosine decay).
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// Dropout probability on the image projection and LSTM output.
+    #[arg(long, default_value_t = 0.3)]
+    dropout: f32,
+    /// Label smoothing (0 is plain maximum likelihood).
+    #[arg(long, default_value_t = 0.0)]
+    label_smoothing: f64,
+    /// Largest global gradient norm.
+    #[arg(long, default_value_t = 5.0)]
+    clip: f64,
+    /// Epochs without dev improvement before stopping.
+    #[arg(long, default_value_t = 3)]
+    patience: usize,
+    /// Which dev score picks the best epoch.
+    #[arg(long, value_enum, default_value = "cider")]
+    select: SelectArg,
+    /// Beam width for the dev evaluation.
+    #[arg(long, default_value_t = 3)]
+    beam: usize,
+    /// Seed of every random draw.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// LSTM units (and embedding width).
+    #[arg(long, default_value_t = 512)]
+    hidden: usize,
+    /// Continue from the checkpoint in --out.
+    #[arg(long)]
+    resume: bool,
+    /// Store the decoder weights as f16 (half the size).
+    #[arg(long)]
+    f16: bool,
+    /// Use at most this many training images.
+    #[arg(long, value_name = "N")]
+    max_train_images: Option<usize>,
+    /// Use at most this many dev images.
+    #[arg(long, value_name = "N")]
+    max_dev_images: Option<usize>,
+    /// Stop after this many epochs of this run, as if killed (for testing --resume).
+    #[arg(long, hide = true)]
+    stop_after_epochs: Option<usize>,
+    /// Where to run: auto, cpu or cuda.
+    #[arg(long, default_value = "auto")]
+    device: DeviceChoice,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SelectArg {
+    Cider,
+    Bleu4,
+}
+
+/// The default feature cache: $XDG_CACHE_HOME/seesay or ~/.cache/seesay.
+pub fn default_cache() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("seesay")
+}
+
+/// Runs training and prints the summary.
+pub fn run(args: &TrainArgs) -> Result<ExitCode> {
+    let selected = seesay::device::select(args.device)?;
+    if let Some(note) = &selected.note {
+        eprintln!("seesay: {note}");
+    }
+    let (data, report) = seesay::data::open(&args.data)
+        .with_context(|| format!("cannot read the dataset at {}", args.data.display()))?;
+    super::eval::print_load_report(&report);
+    let mut opts = TrainOptions::new(
+        args.out.clone(),
+        args.cache.clone().unwrap_or_else(default_cache),
+    );
+    opts.epochs = args.epochs;
+    opts.batch_size = args.batch_size.max(1);
+    opts.lr = args.lr;
+    opts.dropout = args.dropout;
+    opts.label_smoothing = args.label_smoothing;
+    opts.clip = args.clip;
+    opts.patience = args.patience.max(1);
+    opts.select = match args.select {
+        SelectArg::Cider => Selection::Cider,
+        SelectArg::Bleu4 => Selection::Bleu4,
+    };
+    opts.beam = args.beam.max(1);
+    opts.seed = args.seed;
+    opts.embed_dim = args.hidden;
+    opts.hidden_dim = args.hidden;
+    opts.resume = args.resume;
+    opts.f16 = args.f16;
+    opts.max_train_images = args.max_train_images;
+    opts.max_dev_images = args.max_dev_images;
+    opts.stop_after = args.stop_after_epochs;
+    let t0 = Instant::now();
+    let report = seesay::train::train(&data, &opts, &selected.device)
+        .context("training failed")?;
+    let secs = t0.elapsed().as_secs_f64();
+    let train_tok: f64 = report.history.iter().map(|e| e.tokens_per_s).sum::<f64>()
+        / report.history.len().max(1) as f64;
+    eprintln!(
+        "done in {:.1} min: best epoch {} (score {:.4}), vocabulary {} words, {} training captions, mean {:.0} tokens/s{}",
+        secs / 60.0,
+        report.best_epoch,
+        report.best_score,
+        report.vocab_size,
+        report.train_captions,
+        train_tok,
+        if report.stopped_early { ", stopped early" } else { "" }
+    );
+    eprintln!("model written to {}", args.out.display());
+    Ok(ExitCode::SUCCESS)
+}

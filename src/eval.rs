@@ -1,0 +1,63 @@
+//! Captioning a dataset split from features and scoring it against the human captions.
+
+use candle_core::{Device, Tensor};
+
+use crate::decode::{self, BeamParams, StepDecoder};
+use crate::metrics::{self, Scores};
+use crate::model::Decoder;
+use crate::vocab::{self, Vocab};
+use crate::{Error, Result};
+
+/// Captions each feature row with beam search and returns the best caption of each.
+pub fn caption_features(
+    decoder: &Decoder,
+    vocab: &Vocab,
+    features: &[&[f32]],
+    beam_size: usize,
+    max_len: usize,
+    device: &Device,
+) -> Result<Vec<String>> {
+    let stepper = decoder.stepper(device);
+    let params = BeamParams {
+        beam_size: beam_size.max(1),
+        n_best: 1,
+        max_len,
+        length_norm: false,
+        banned: vec![vocab::PAD_ID, vocab::START_ID, vocab::UNK_ID],
+    };
+    let mut out = Vec::with_capacity(features.len());
+    // Encoding the image step in batches keeps the per-image work to the search itself.
+    for chunk in features.chunks(64) {
+        let dim = decoder.config().feature_dim;
+        let flat: Vec<f32> = chunk.iter().flat_map(|f| f.iter().copied()).collect();
+        let x = Tensor::from_vec(flat, (chunk.len(), dim), device)?;
+        let state = decoder.image_state(&x)?;
+        for i in 0..chunk.len() {
+            let init = stepper.select(&state, &[i])?;
+            let hyps =
+                decode::beam_search(&stepper, init, vocab::START_ID, vocab::END_ID, &params)?;
+            let best = hyps
+                .first()
+                .ok_or_else(|| Error::Other("beam search returned nothing".into()))?;
+            let words: Vec<&str> = best.tokens.iter().map(|&t| vocab.word(t)).collect();
+            out.push(words.join(" "));
+        }
+    }
+    Ok(out)
+}
+
+/// Each image's first human caption scored against its other captions, as the Show and
+/// Tell paper compares itself with people. Images with fewer than two captions are skipped.
+pub fn human_scores(refs: &[Vec<String>]) -> Scores {
+    let mut hyps = Vec::new();
+    let mut others = Vec::new();
+    for r in refs {
+        if let Some((first, rest)) = r.split_first() {
+            if !rest.is_empty() {
+                hyps.push(first.clone());
+                others.push(rest.to_vec());
+            }
+        }
+    }
+    metrics::score(&hyps, &others)
+}

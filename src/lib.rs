@@ -1,0 +1,25 @@
+//! seesay: tells a person what is in a picture, out loud.
+//!
+//! The library holds everything: the Show-and-Tell model, beam search, preprocessing,
+//! datasets, training, metrics, image sources, speech, the background worker and the
+//! window. The binary's CLI is a thin layer over it.
+
+pub mod app;
+pub mod captioner;
+pub mod data;
+pub mod decode;
+pub mod device;
+pub mod error;
+pub mod eval;
+pub mod feature_cache;
+pub mod metrics;
+pub mod model;
+pub mod optim;
+pub mod preprocess;
+pub mod sources;
+pub mod speech;
+pub mod train;
+pub mod vocab;
+pub mod worker;
+
+pub use error::{Error, Result};

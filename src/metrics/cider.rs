@@ -1,0 +1,111 @@
+//! CIDEr-D exactly as pycocoevalcap's `cider_scorer.py` computes it, with document frequencies
+//! taken from the references of the evaluated set.
+
+use std::collections::{HashMap, HashSet};
+
+use super::bleu::ngram_counts;
+use super::scored_pairs;
+
+/// Longest n-gram order.
+const N: usize = 4;
+/// Width of the Gaussian length penalty.
+const SIGMA: f64 = 6.0;
+
+/// A sentence as tf-idf vectors per n-gram order, their norms and its "length".
+struct Vector<'a> {
+    /// tf-idf weight of each n-gram, one map per order.
+    weights: [HashMap<&'a [String], f64>; N],
+    /// Euclidean norm of each order's weights.
+    norms: [f64; N],
+    /// The number of bigrams: pycocoevalcap adds term frequencies where `n == 1`, a 0-based order.
+    length: f64,
+}
+
+/// Maps a sentence's n-gram counts to tf-idf vectors, like `counts2vec` in `cider_scorer.py`.
+fn to_vector<'a>(
+    tokens: &'a [String],
+    doc_freq: &HashMap<&[String], f64>,
+    log_images: f64,
+) -> Vector<'a> {
+    let mut weights: [HashMap<&[String], f64>; N] = Default::default();
+    let mut norms = [0.0; N];
+    let mut length = 0.0;
+    for (gram, tf) in ngram_counts(tokens) {
+        let df = doc_freq.get(gram).copied().unwrap_or(0.0).max(1.0).ln();
+        let order = gram.len().wrapping_sub(1);
+        let weight = tf as f64 * (log_images - df);
+        if let (Some(map), Some(norm)) = (weights.get_mut(order), norms.get_mut(order)) {
+            map.insert(gram, weight);
+            *norm += weight * weight;
+        }
+        if order == 1 {
+            length += tf as f64;
+        }
+    }
+    for norm in &mut norms {
+        *norm = norm.sqrt();
+    }
+    Vector {
+        weights,
+        norms,
+        length,
+    }
+}
+
+/// Clipped cosine similarity per order times the Gaussian length penalty, like `sim`.
+fn similarity(hyp: &Vector, reference: &Vector) -> [f64; N] {
+    let delta = hyp.length - reference.length;
+    let penalty = (-(delta * delta) / (2.0 * SIGMA * SIGMA)).exp();
+    let mut val = [0.0; N];
+    for (k, v) in val.iter_mut().enumerate() {
+        let (Some(h), Some(r)) = (hyp.weights.get(k), reference.weights.get(k)) else {
+            continue;
+        };
+        for (gram, &wh) in h {
+            let wr = r.get(gram).copied().unwrap_or(0.0);
+            *v += wh.min(wr) * wr;
+        }
+        let nh = hyp.norms.get(k).copied().unwrap_or(0.0);
+        let nr = reference.norms.get(k).copied().unwrap_or(0.0);
+        if nh != 0.0 && nr != 0.0 {
+            *v /= nh * nr;
+        }
+        *v *= penalty;
+    }
+    val
+}
+
+/// Mean CIDEr-D over images (n = 1..4, sigma 6, clipped, times 10); document frequencies come
+/// from these references and the reference length is ln(number of images). Images without
+/// references are skipped.
+pub fn cider_d(hyps: &[Vec<String>], refs: &[Vec<Vec<String>>]) -> f64 {
+    let pairs: Vec<_> = scored_pairs(hyps, refs).collect();
+    if pairs.is_empty() {
+        return 0.0;
+    }
+    let mut doc_freq: HashMap<&[String], f64> = HashMap::new();
+    for (_, image_refs) in &pairs {
+        let grams: HashSet<&[String]> = image_refs
+            .iter()
+            .flat_map(|r| ngram_counts(r).into_keys())
+            .collect();
+        for gram in grams {
+            *doc_freq.entry(gram).or_insert(0.0) += 1.0;
+        }
+    }
+    let log_images = (pairs.len() as f64).ln();
+    let mut total = 0.0;
+    for (hyp, image_refs) in &pairs {
+        let hyp_vec = to_vector(hyp, &doc_freq, log_images);
+        let mut sum = [0.0; N];
+        for r in *image_refs {
+            let ref_vec = to_vector(r, &doc_freq, log_images);
+            for (s, v) in sum.iter_mut().zip(similarity(&hyp_vec, &ref_vec)) {
+                *s += v;
+            }
+        }
+        let mean_over_n = sum.iter().sum::<f64>() / N as f64;
+        total += mean_over_n / image_refs.len() as f64 * 10.0;
+    }
+    total / pairs.len() as f64
+}

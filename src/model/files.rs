@@ -1,0 +1,180 @@
+//! Model directories on disk and the model bundled in the binary.
+//!
+//! A model directory holds `config.json`, `vocab.txt`, `encoder.safetensors` and
+//! `decoder.safetensors`. The bundled model keeps its encoder in assets/encoder/ and
+//! the rest in assets/model/, all embedded at compile time so the binary works anywhere.
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::config::{ModelConfig, FORMAT_VERSION};
+use crate::{Error, Result};
+
+/// Config file name inside a model directory.
+pub const CONFIG_FILE: &str = "config.json";
+/// Vocabulary file name inside a model directory.
+pub const VOCAB_FILE: &str = "vocab.txt";
+/// Encoder weights file name inside a model directory.
+pub const ENCODER_FILE: &str = "encoder.safetensors";
+/// Decoder weights file name inside a model directory.
+pub const DECODER_FILE: &str = "decoder.safetensors";
+
+/// The ImageNet-pretrained encoder shipped with seesay (see assets/encoder/SOURCE.md).
+pub const BUNDLED_ENCODER: &[u8] =
+    include_bytes!("../../assets/encoder/efficientnet-lite0.safetensors");
+
+#[cfg(bundled_decoder)]
+const BUNDLED_DECODER: Option<(&str, &str, &[u8])> = Some((
+    include_str!("../../assets/model/config.json"),
+    include_str!("../../assets/model/vocab.txt"),
+    include_bytes!("../../assets/model/decoder.safetensors"),
+));
+#[cfg(not(bundled_decoder))]
+const BUNDLED_DECODER: Option<(&str, &str, &[u8])> = None;
+
+/// The raw contents of a model, wherever it came from.
+pub struct ModelFiles {
+    /// "bundled" or the directory, for messages.
+    pub location: String,
+    /// config.json, parsed (None when the bundled model has no trained decoder).
+    pub config: Option<ModelConfig>,
+    /// vocab.txt's text.
+    pub vocab: Cow<'static, str>,
+    /// encoder.safetensors' bytes.
+    pub encoder: Cow<'static, [u8]>,
+    /// decoder.safetensors' bytes, if there is a trained decoder.
+    pub decoder: Option<Cow<'static, [u8]>>,
+}
+
+impl ModelFiles {
+    /// The model compiled into this binary.
+    pub fn bundled() -> Result<Self> {
+        let location = "bundled".to_owned();
+        match BUNDLED_DECODER {
+            Some((config, vocab, decoder)) => Ok(Self {
+                config: Some(parse_config(config.as_bytes(), &location)?),
+                location,
+                vocab: Cow::Borrowed(vocab),
+                encoder: Cow::Borrowed(BUNDLED_ENCODER),
+                decoder: Some(Cow::Borrowed(decoder)),
+            }),
+            None => Ok(Self {
+                location,
+                config: None,
+                vocab: Cow::Borrowed(""),
+                encoder: Cow::Borrowed(BUNDLED_ENCODER),
+                decoder: None,
+            }),
+        }
+    }
+
+    /// Reads a model directory.
+    pub fn read_dir(dir: &Path) -> Result<Self> {
+        let location = dir.display().to_string();
+        if !dir.is_dir() {
+            return Err(Error::Model {
+                location,
+                message: "not a directory; --model expects a folder made by `seesay train`".into(),
+            });
+        }
+        let read = |name: &str| -> Result<Vec<u8>> {
+            let path = dir.join(name);
+            std::fs::read(&path).map_err(|e| Error::Model {
+                location: location.clone(),
+                message: format!("cannot read {name}: {e}"),
+            })
+        };
+        let config = parse_config(&read(CONFIG_FILE)?, &location)?;
+        let vocab = String::from_utf8(read(VOCAB_FILE)?).map_err(|_| Error::Model {
+            location: location.clone(),
+            message: format!("{VOCAB_FILE} is not UTF-8 text"),
+        })?;
+        Ok(Self {
+            config: Some(config),
+            vocab: Cow::Owned(vocab),
+            encoder: Cow::Owned(read(ENCODER_FILE)?),
+            decoder: Some(Cow::Owned(read(DECODER_FILE)?)),
+            location,
+        })
+    }
+
+    /// SHA-256 of the encoder weights, in hex: the key that invalidates cached features.
+    pub fn encoder_sha256(&self) -> String {
+        sha256_hex(&self.encoder)
+    }
+}
+
+/// Hex SHA-256 of some bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn parse_config(bytes: &[u8], location: &str) -> Result<ModelConfig> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| Error::Model {
+        location: location.to_owned(),
+        message: format!("{CONFIG_FILE} is not valid JSON ({e})"),
+    })?;
+    let version = value.get("format_version").and_then(|v| v.as_u64());
+    if version != Some(u64::from(FORMAT_VERSION)) {
+        return Err(Error::Model {
+            location: location.to_owned(),
+            message: format!(
+                "{CONFIG_FILE} has format_version {version:?}; this seesay reads version {FORMAT_VERSION}"
+            ),
+        });
+    }
+    serde_json::from_value(value).map_err(|e| Error::Model {
+        location: location.to_owned(),
+        message: format!("{CONFIG_FILE} is incomplete ({e})"),
+    })
+}
+
+/// Writes a model directory atomically: into a sibling temporary folder, then renamed.
+pub fn write_dir(
+    dir: &Path,
+    config: &ModelConfig,
+    vocab: &crate::vocab::Vocab,
+    encoder: &[u8],
+    decoder: &[u8],
+) -> Result<()> {
+    let tmp = sibling(dir, ".tmp");
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    }
+    std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    let json = serde_json::to_vec_pretty(config).map_err(|e| Error::Json {
+        context: "writing config.json".into(),
+        source: e,
+    })?;
+    let write = |name: &str, bytes: &[u8]| {
+        let p = tmp.join(name);
+        std::fs::write(&p, bytes).map_err(|e| Error::io(&p, e))
+    };
+    write(CONFIG_FILE, &json)?;
+    vocab.save(&tmp.join(VOCAB_FILE))?;
+    write(ENCODER_FILE, encoder)?;
+    write(DECODER_FILE, decoder)?;
+    if dir.exists() {
+        let old = sibling(dir, ".old");
+        if old.exists() {
+            std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
+        }
+        std::fs::rename(dir, &old).map_err(|e| Error::io(dir, e))?;
+        std::fs::rename(&tmp, dir).map_err(|e| Error::io(dir, e))?;
+        std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
+    } else {
+        std::fs::rename(&tmp, dir).map_err(|e| Error::io(dir, e))?;
+    }
+    Ok(())
+}
+
+fn sibling(dir: &Path, suffix: &str) -> PathBuf {
+    let mut name = dir.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(suffix);
+    dir.with_file_name(name)
+}

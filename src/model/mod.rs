@@ -1,0 +1,162 @@
+//! The Show-and-Tell model: a frozen EfficientNet-Lite0 encoder and an LSTM decoder.
+
+pub mod config;
+pub mod decoder;
+pub mod depthwise;
+pub mod efficientnet;
+pub mod files;
+pub mod weights;
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+
+pub use config::{DecoderConfig, EncoderConfig, ModelConfig};
+pub use decoder::Decoder;
+pub use efficientnet::{EfficientNetLite0, EncoderOutput};
+pub use files::ModelFiles;
+
+use crate::vocab::Vocab;
+use crate::{Error, Result};
+use weights::Weights;
+
+/// Loads the encoder from a model's files.
+pub fn load_encoder(files: &ModelFiles, device: &Device) -> Result<EfficientNetLite0> {
+    let arch = files
+        .config
+        .as_ref()
+        .map_or("efficientnet-lite0", |c| c.encoder.arch.as_str());
+    if arch != "efficientnet-lite0" {
+        return Err(Error::Model {
+            location: files.location.clone(),
+            message: format!("unknown encoder {arch:?}; this seesay knows efficientnet-lite0"),
+        });
+    }
+    let location = format!("{} ({})", files.location, files::ENCODER_FILE);
+    EfficientNetLite0::load(&Weights::from_bytes(&files.encoder, &location, device)?)
+}
+
+/// A complete captioning model on one device.
+pub struct Model {
+    /// The configuration it was built from.
+    pub config: ModelConfig,
+    /// Its vocabulary.
+    pub vocab: Vocab,
+    /// The image encoder.
+    pub encoder: EfficientNetLite0,
+    /// The caption decoder.
+    pub decoder: Decoder,
+    /// Where its tensors live.
+    pub device: Device,
+}
+
+impl Model {
+    /// Builds the model from its files, checking every shape and the vocabulary size.
+    pub fn load(files: &ModelFiles, device: &Device) -> Result<Self> {
+        let (config, decoder_bytes) = match (&files.config, &files.decoder) {
+            (Some(c), Some(d)) => (c.clone(), d),
+            _ => {
+                return Err(Error::Model {
+                    location: files.location.clone(),
+                    message: "no trained decoder is bundled in this build yet: train one with \
+                              `seesay train --data DIR --out MODEL_DIR` and pass --model MODEL_DIR"
+                        .into(),
+                })
+            }
+        };
+        let vocab = Vocab::parse(&files.vocab).map_err(|message| Error::Model {
+            location: files.location.clone(),
+            message: format!("{}: {message}", files::VOCAB_FILE),
+        })?;
+        if vocab.len() != config.decoder.vocab_size {
+            return Err(Error::Model {
+                location: files.location.clone(),
+                message: format!(
+                    "{} has {} words but config.json says vocab_size {}",
+                    files::VOCAB_FILE,
+                    vocab.len(),
+                    config.decoder.vocab_size
+                ),
+            });
+        }
+        let encoder = load_encoder(files, device)?;
+        let location = format!("{} ({})", files.location, files::DECODER_FILE);
+        let weights = Weights::from_bytes(decoder_bytes, &location, device)?;
+        check_decoder_shapes(&weights, &config.decoder)?;
+        let vb = VarBuilder::from_tensors(weights.into_map(), DType::F32, device);
+        let decoder = Decoder::new(config.decoder, vb).map_err(|e| Error::Model {
+            location,
+            message: e.to_string(),
+        })?;
+        Ok(Self {
+            config,
+            vocab,
+            encoder,
+            decoder,
+            device: device.clone(),
+        })
+    }
+
+    /// Encodes a normalised image batch: (N, 3, 224, 224) -> features and class logits.
+    pub fn encode(&self, pixels: &Tensor) -> Result<EncoderOutput> {
+        self.encoder.forward(pixels)
+    }
+}
+
+/// Every decoder tensor with the shape the config implies, so errors name the culprit.
+pub fn decoder_shapes(cfg: &DecoderConfig) -> Vec<(&'static str, Vec<usize>)> {
+    let (f, e, h, v) = (cfg.feature_dim, cfg.embed_dim, cfg.hidden_dim, cfg.vocab_size);
+    vec![
+        ("img_proj.weight", vec![e, f]),
+        ("img_proj.bias", vec![e]),
+        ("embed.weight", vec![v, e]),
+        ("lstm.weight_ih_l0", vec![4 * h, e]),
+        ("lstm.weight_hh_l0", vec![4 * h, h]),
+        ("lstm.bias_ih_l0", vec![4 * h]),
+        ("lstm.bias_hh_l0", vec![4 * h]),
+        ("out.weight", vec![v, h]),
+        ("out.bias", vec![v]),
+    ]
+}
+
+fn check_decoder_shapes(weights: &Weights, cfg: &DecoderConfig) -> Result<()> {
+    for (name, shape) in decoder_shapes(cfg) {
+        weights.get(name, &shape)?;
+    }
+    Ok(())
+}
+
+/// Writes a model directory whose decoder is freshly initialised (untrained).
+///
+/// Its captions are random words; it exists so tests and tools have a small, real model
+/// file to load without training one. `words` become the vocabulary after the specials.
+pub fn write_untrained(
+    dir: &std::path::Path,
+    words: &[&str],
+    hidden: usize,
+    name: &str,
+) -> Result<()> {
+    let vocab = Vocab::build(words.iter().copied(), 1);
+    let decoder = DecoderConfig {
+        embed_dim: hidden,
+        hidden_dim: hidden,
+        ..DecoderConfig::nic(vocab.len())
+    };
+    let varmap = candle_nn::VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    Decoder::new(decoder, vb)?;
+    let tensors = varmap
+        .data()
+        .lock()
+        .map_err(|_| Error::Other("variable map lock poisoned".into()))?
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
+        .collect();
+    let config = ModelConfig {
+        format_version: config::FORMAT_VERSION,
+        name: name.to_owned(),
+        encoder: EncoderConfig::lite0(),
+        decoder,
+    };
+    let bytes = crate::train::serialize(tensors)?;
+    files::write_dir(dir, &config, &vocab, files::BUNDLED_ENCODER, &bytes)
+}

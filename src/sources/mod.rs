@@ -1,0 +1,11 @@
+//! Where images come from: files and folders, the clipboard, and the screen.
+//!
+//! Sources produce paths and `image::DynamicImage`s, and know neither candle nor egui.
+
+pub mod clipboard;
+pub mod file;
+pub mod screenshot;
+
+pub use clipboard::{Clipboard, ClipboardContent, MemoryClipboard, SystemClipboard};
+pub use file::{is_image_path, list_images, resolve, Opened};
+pub use screenshot::{capture_screen, monitors, MonitorInfo};

@@ -1,0 +1,591 @@
+//! Maximum-likelihood training of the decoder on cached image features.
+//!
+//! The loss is the mean over words of −log p(word | image, previous words) with teacher
+//! forcing and padding masked. The dev split picks the best epoch; checkpoints are written
+//! atomically each epoch so `--resume` loses at most the epoch in progress, and every random
+//! draw (shuffle, dropout) comes from the seed and the epoch number, so a resumed run ends
+//! exactly where an uninterrupted one does.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use candle_core::{DType, Device, Tensor, D};
+use candle_nn::{VarBuilder, VarMap};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+
+use crate::data::{Dataset, Split};
+use crate::eval;
+use crate::feature_cache::{self, Features};
+use crate::metrics::Scores;
+use crate::model::{files, DecoderConfig, EncoderConfig, ModelConfig, ModelFiles};
+use crate::model::config::FORMAT_VERSION;
+use crate::model::Decoder;
+use crate::optim::AdamW;
+use crate::vocab::{self, Vocab};
+use crate::{Error, Result};
+
+/// Which dev score picks the best epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Selection {
+    /// CIDEr-D.
+    Cider,
+    /// BLEU-4.
+    Bleu4,
+}
+
+/// Everything `seesay train` can be told.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// Where the best model directory is written.
+    pub out: PathBuf,
+    /// Where cached features live.
+    pub cache_dir: PathBuf,
+    /// Most epochs to run.
+    pub epochs: usize,
+    /// Captions per batch.
+    pub batch_size: usize,
+    /// Peak learning rate.
+    pub lr: f64,
+    /// Decoupled weight decay.
+    pub weight_decay: f64,
+    /// Largest global gradient norm.
+    pub clip: f64,
+    /// Label smoothing ε (0 is plain maximum likelihood).
+    pub label_smoothing: f64,
+    /// Epochs without dev improvement before stopping.
+    pub patience: usize,
+    /// Seed for every random draw.
+    pub seed: u64,
+    /// Beam width for the dev evaluation.
+    pub beam: usize,
+    /// Words seen fewer times are unknown.
+    pub min_count: usize,
+    /// Decoder sizes except the vocabulary.
+    pub embed_dim: usize,
+    /// LSTM units.
+    pub hidden_dim: usize,
+    /// Dropout probability.
+    pub dropout: f32,
+    /// Which dev score picks the best epoch.
+    pub select: Selection,
+    /// Continue from the checkpoint in `out`.
+    pub resume: bool,
+    /// Use at most this many training images (for quick runs and tests).
+    pub max_train_images: Option<usize>,
+    /// Use at most this many dev images.
+    pub max_dev_images: Option<usize>,
+    /// Stop (as if killed) after this many epochs of this run.
+    pub stop_after: Option<usize>,
+    /// Store the shipped decoder weights as f16.
+    pub f16: bool,
+    /// Name written into the model's config.
+    pub name: String,
+}
+
+impl TrainOptions {
+    /// Sensible defaults for Flickr8k.
+    pub fn new(out: PathBuf, cache_dir: PathBuf) -> Self {
+        Self {
+            out,
+            cache_dir,
+            epochs: 20,
+            batch_size: 64,
+            lr: 1e-3,
+            weight_decay: 1e-5,
+            clip: 5.0,
+            label_smoothing: 0.0,
+            patience: 3,
+            seed: 42,
+            beam: 3,
+            min_count: 5,
+            embed_dim: 512,
+            hidden_dim: 512,
+            dropout: 0.3,
+            select: Selection::Cider,
+            resume: false,
+            max_train_images: None,
+            max_dev_images: None,
+            stop_after: None,
+            f16: false,
+            name: "seesay-flickr8k".into(),
+        }
+    }
+}
+
+/// One line of the training history.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EpochSummary {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Mean training loss (nats per word).
+    pub train_loss: f64,
+    /// Target words per second in training.
+    pub tokens_per_s: f64,
+    /// Wall time of the epoch, dev evaluation included.
+    pub seconds: f64,
+    /// Dev scores with beam search.
+    pub dev: Scores,
+}
+
+/// What a finished run reports.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainReport {
+    /// Every epoch so far.
+    pub history: Vec<EpochSummary>,
+    /// The epoch whose weights were kept.
+    pub best_epoch: usize,
+    /// Its selection score.
+    pub best_score: f64,
+    /// Words in the vocabulary.
+    pub vocab_size: usize,
+    /// Training captions used.
+    pub train_captions: usize,
+    /// True when the run stopped early (no improvement), false when it ran out of epochs.
+    pub stopped_early: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CheckpointState {
+    epochs_done: usize,
+    optimizer_steps: u64,
+    seed: u64,
+    decoder: DecoderConfig,
+    report: TrainReport,
+}
+
+const STATE_DIR: &str = "checkpoint";
+
+/// Trains a decoder on `data` and writes the best epoch's model to `opts.out`.
+pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<TrainReport> {
+    let encoder_files = ModelFiles::bundled()?;
+    let enc_cfg = EncoderConfig::lite0();
+    let train_imgs = limited(data.split(Split::Train), opts.max_train_images);
+    let dev_imgs = limited(data.split(Split::Dev), opts.max_dev_images);
+    if train_imgs.is_empty() || dev_imgs.is_empty() {
+        return Err(Error::Other(format!(
+            "the dataset needs train and dev images; found {} train and {} dev",
+            train_imgs.len(),
+            dev_imgs.len()
+        )));
+    }
+
+    let features = cached_features(
+        &encoder_files,
+        &enc_cfg,
+        &data.name,
+        train_imgs.iter().chain(&dev_imgs).copied(),
+        &opts.cache_dir,
+        device,
+    )?;
+    let state_dir = opts.out.join(STATE_DIR);
+    let resumed = if opts.resume {
+        read_checkpoint(&state_dir)?
+    } else {
+        None
+    };
+
+    let vocab = match &resumed {
+        Some((_, v, _)) => v.clone(),
+        None => Vocab::build(
+            train_imgs
+                .iter()
+                .flat_map(|e| e.captions.iter().map(String::as_str)),
+            opts.min_count,
+        ),
+    };
+    let dec_cfg = DecoderConfig {
+        vocab_size: vocab.len(),
+        embed_dim: opts.embed_dim,
+        hidden_dim: opts.hidden_dim,
+        dropout: opts.dropout,
+        ..DecoderConfig::nic(vocab.len())
+    };
+
+    // Training examples: (row in the feature matrix, caption ids).
+    let train_ids: Vec<&str> = train_imgs.iter().map(|e| e.id.as_str()).collect();
+    let train_feats = stack_features(&features, &train_ids, device)?;
+    let mut examples: Vec<(u32, Vec<u32>)> = Vec::new();
+    for (row, e) in train_imgs.iter().enumerate() {
+        for c in &e.captions {
+            let mut ids = vocab.encode(c);
+            ids.truncate(MAX_TRAIN_WORDS);
+            if !ids.is_empty() {
+                examples.push((row as u32, ids));
+            }
+        }
+    }
+
+    let varmap = VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);
+    let decoder = Decoder::new(dec_cfg, vb)?;
+    let vars: Vec<(String, candle_core::Var)> = varmap
+        .data()
+        .lock()
+        .map_err(|_| Error::Other("variable map lock poisoned".into()))?
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut adam = AdamW::new(vars.clone(), opts.weight_decay)?;
+
+    let mut report = TrainReport {
+        history: Vec::new(),
+        best_epoch: 0,
+        best_score: f64::NEG_INFINITY,
+        vocab_size: vocab.len(),
+        train_captions: examples.len(),
+        stopped_early: false,
+    };
+    let mut start_epoch = 0;
+    if let Some((state, _, tensors)) = resumed {
+        if state.decoder != dec_cfg || state.seed != opts.seed {
+            return Err(Error::Other(
+                "the checkpoint was made with other settings (sizes or seed); start afresh without --resume".into(),
+            ));
+        }
+        for (name, var) in &vars {
+            let t = tensors
+                .get(&format!("param.{name}"))
+                .ok_or_else(|| Error::Other(format!("checkpoint lacks {name}")))?;
+            var.set(t)?;
+        }
+        adam.restore(&tensors, state.optimizer_steps)?;
+        start_epoch = state.epochs_done;
+        report = state.report;
+        eprintln!("resuming after epoch {start_epoch}");
+    }
+
+    let dev_refs: Vec<Vec<String>> = dev_imgs.iter().map(|e| e.captions.clone()).collect();
+    let dev_feats: Vec<&[f32]> = dev_imgs
+        .iter()
+        .filter_map(|e| features.get(&e.id).map(Vec::as_slice))
+        .collect();
+    let steps_per_epoch = examples.len().div_ceil(opts.batch_size);
+    let total_steps = (steps_per_epoch * opts.epochs).max(1);
+    let mut epochs_this_run = 0;
+
+    for epoch in start_epoch..opts.epochs {
+        if opts.stop_after.is_some_and(|n| epochs_this_run >= n) {
+            return Ok(report);
+        }
+        if report.best_epoch > 0 && epoch - report.best_epoch >= opts.patience {
+            report.stopped_early = true;
+            break;
+        }
+        let t0 = Instant::now();
+        let mut rng = StdRng::seed_from_u64(opts.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64));
+        let mut order: Vec<usize> = (0..examples.len()).collect();
+        order.shuffle(&mut rng);
+        let bar = ProgressBar::new(steps_per_epoch as u64);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "epoch {prefix} {bar:30} {pos}/{len}  {msg}  ETA {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_prefix(format!("{}", epoch + 1));
+        let (mut loss_sum, mut tokens) = (0f64, 0usize);
+        for batch in order.chunks(opts.batch_size) {
+            let step = adam.steps() as usize;
+            let lr = schedule(opts.lr, step, total_steps);
+            let b = make_batch(&examples, batch, device)?;
+            let feats = train_feats.index_select(&b.rows, 0)?;
+            let logits = decoder.forward_sequence(&feats, &b.inputs, Some(&mut rng))?;
+            let loss = masked_loss(&logits, &b.targets, &b.mask, b.n_tokens, opts.label_smoothing)?;
+            let grads = loss.backward()?;
+            adam.step(&grads, lr, opts.clip)?;
+            let l = f64::from(loss.to_scalar::<f32>()?);
+            loss_sum += l * b.n_tokens as f64;
+            tokens += b.n_tokens;
+            let secs = t0.elapsed().as_secs_f64().max(1e-9);
+            bar.set_message(format!("loss {:.3}  {:.0} tok/s", loss_sum / tokens as f64, tokens as f64 / secs));
+            bar.inc(1);
+        }
+        let train_secs = t0.elapsed().as_secs_f64();
+        bar.finish_and_clear();
+        let hyps = eval::caption_features(&decoder, &vocab, &dev_feats, opts.beam, 20, device)?;
+        let dev = crate::metrics::score(&hyps, &dev_refs);
+        let summary = EpochSummary {
+            epoch: epoch + 1,
+            train_loss: loss_sum / tokens.max(1) as f64,
+            tokens_per_s: tokens as f64 / train_secs.max(1e-9),
+            seconds: t0.elapsed().as_secs_f64(),
+            dev,
+        };
+        let score = match opts.select {
+            Selection::Cider => dev.cider_d,
+            Selection::Bleu4 => dev.bleu[3],
+        };
+        let improved = score > report.best_score;
+        eprintln!(
+            "epoch {:>2}  loss {:.3}  {:>6.0} tok/s  {:>5.0} s  dev BLEU-1 {:.3} BLEU-4 {:.3} ROUGE-L {:.3} CIDEr-D {:.3}{}",
+            summary.epoch, summary.train_loss, summary.tokens_per_s, summary.seconds,
+            dev.bleu[0], dev.bleu[3], dev.rouge_l, dev.cider_d,
+            if improved { "  (best)" } else { "" }
+        );
+        report.history.push(summary);
+        if improved {
+            report.best_epoch = epoch + 1;
+            report.best_score = score;
+            let model_cfg = ModelConfig {
+                format_version: FORMAT_VERSION,
+                name: opts.name.clone(),
+                encoder: enc_cfg.clone(),
+                decoder: dec_cfg,
+            };
+            let weights = decoder_bytes(&vars, opts.f16)?;
+            write_model(&opts.out, &model_cfg, &vocab, &encoder_files.encoder, &weights)?;
+        }
+        write_checkpoint(&state_dir, &vars, &adam, &vocab, &CheckpointState {
+            epochs_done: epoch + 1,
+            optimizer_steps: adam.steps(),
+            seed: opts.seed,
+            decoder: dec_cfg,
+            report: report.clone(),
+        })?;
+        epochs_this_run += 1;
+    }
+    Ok(report)
+}
+
+/// Longest caption used in training, in words (longer ones are cut).
+const MAX_TRAIN_WORDS: usize = 30;
+
+fn limited<'a>(
+    it: impl Iterator<Item = &'a crate::data::ImageEntry>,
+    max: Option<usize>,
+) -> Vec<&'a crate::data::ImageEntry> {
+    it.take(max.unwrap_or(usize::MAX)).collect()
+}
+
+/// Cached features for `entries`, computing what is missing. Images that cannot be read are reported and left out.
+pub fn cached_features<'a>(
+    encoder_files: &ModelFiles,
+    enc_cfg: &EncoderConfig,
+    dataset_name: &str,
+    entries: impl Iterator<Item = &'a crate::data::ImageEntry>,
+    cache_dir: &Path,
+    device: &Device,
+) -> Result<Features> {
+    let hash = encoder_files.encoder_sha256();
+    let path = feature_cache::cache_path(&cache_dir.join(sanitize(dataset_name)), &hash);
+    let mut cache = feature_cache::load(&path)?;
+    let entries: Vec<&crate::data::ImageEntry> = entries.collect();
+    let jobs: Vec<feature_cache::Job> = entries
+        .iter()
+        .map(|e| feature_cache::Job {
+            id: &e.id,
+            path: &e.path,
+        })
+        .collect();
+    if jobs.iter().any(|j| !cache.contains_key(j.id)) {
+        let encoder = crate::model::load_encoder(encoder_files, device)?;
+        let failures = feature_cache::fill(
+            &mut cache,
+            &jobs,
+            &encoder,
+            &enc_cfg.normalization,
+            device,
+            &path,
+        )?;
+        if !failures.is_empty() {
+            eprintln!("{} images could not be read and are left out:", failures.len());
+            for (id, e) in failures.iter().take(5) {
+                eprintln!("  {id}: {e}");
+            }
+        }
+    }
+    Ok(cache)
+}
+
+fn sanitize(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .collect()
+}
+
+fn stack_features(features: &Features, ids: &[&str], device: &Device) -> Result<Tensor> {
+    let dim = crate::model::efficientnet::FEATURE_DIM;
+    let mut flat = Vec::with_capacity(ids.len() * dim);
+    for id in ids {
+        match features.get(*id) {
+            Some(f) => flat.extend_from_slice(f),
+            // An unreadable image keeps a zero row; its captions still train the language model.
+            None => flat.extend(std::iter::repeat_n(0f32, dim)),
+        }
+    }
+    Ok(Tensor::from_vec(flat, (ids.len(), dim), device)?)
+}
+
+struct Batch {
+    rows: Tensor,
+    inputs: Tensor,
+    targets: Tensor,
+    mask: Tensor,
+    n_tokens: usize,
+}
+
+fn make_batch(examples: &[(u32, Vec<u32>)], picks: &[usize], device: &Device) -> Result<Batch> {
+    let chosen: Vec<&(u32, Vec<u32>)> = picks.iter().filter_map(|&i| examples.get(i)).collect();
+    let t = chosen.iter().map(|(_, c)| c.len() + 1).max().unwrap_or(1);
+    let b = chosen.len();
+    let mut inputs = vec![vocab::PAD_ID; b * t];
+    let mut targets = vec![vocab::PAD_ID; b * t];
+    let mut mask = vec![0f32; b * t];
+    let mut n_tokens = 0;
+    for (i, (_, caption)) in chosen.iter().enumerate() {
+        let row = i * t;
+        inputs[row] = vocab::START_ID;
+        for (j, &w) in caption.iter().enumerate() {
+            inputs[row + j + 1] = w;
+            targets[row + j] = w;
+        }
+        targets[row + caption.len()] = vocab::END_ID;
+        for m in &mut mask[row..=row + caption.len()] {
+            *m = 1.0;
+        }
+        n_tokens += caption.len() + 1;
+    }
+    let rows: Vec<u32> = chosen.iter().map(|(r, _)| *r).collect();
+    Ok(Batch {
+        rows: Tensor::from_vec(rows, b, device)?,
+        inputs: Tensor::from_vec(inputs, (b, t), device)?,
+        targets: Tensor::from_vec(targets, b * t, device)?,
+        mask: Tensor::from_vec(mask, b * t, device)?,
+        n_tokens,
+    })
+}
+
+/// Mean over real (unpadded) words of the cross-entropy, with optional label smoothing.
+fn masked_loss(
+    logits: &Tensor,
+    targets: &Tensor,
+    mask: &Tensor,
+    n_tokens: usize,
+    smoothing: f64,
+) -> Result<Tensor> {
+    let (b, t, v) = logits.dims3()?;
+    let lsm = candle_nn::ops::log_softmax(&logits.reshape((b * t, v))?, D::Minus1)?;
+    let nll = lsm.gather(&targets.unsqueeze(1)?, 1)?.squeeze(1)?.neg()?;
+    let per_token = if smoothing > 0.0 {
+        let uniform = lsm.mean(D::Minus1)?.neg()?;
+        ((nll * (1.0 - smoothing))? + (uniform * smoothing)?)?
+    } else {
+        nll
+    };
+    Ok(((per_token * mask)?.sum_all()? / n_tokens.max(1) as f64)?)
+}
+
+/// Linear warm-up over the first 500 steps, then cosine decay to 5% of the peak.
+fn schedule(peak: f64, step: usize, total: usize) -> f64 {
+    let warm = 500.min(total / 10).max(1);
+    if step < warm {
+        return peak * (step + 1) as f64 / warm as f64;
+    }
+    let progress = (step - warm) as f64 / (total - warm).max(1) as f64;
+    let cos = 0.5 * (1.0 + (std::f64::consts::PI * progress.min(1.0)).cos());
+    peak * (0.05 + 0.95 * cos)
+}
+
+fn decoder_bytes(vars: &[(String, candle_core::Var)], f16: bool) -> Result<Vec<u8>> {
+    let dtype = if f16 { DType::F16 } else { DType::F32 };
+    let tensors: HashMap<String, Tensor> = vars
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), v.as_tensor().to_dtype(dtype)?.to_device(&Device::Cpu)?)))
+        .collect::<Result<_>>()?;
+    serialize(tensors)
+}
+
+/// Safetensors bytes of named tensors, in name order.
+pub fn serialize(tensors: HashMap<String, Tensor>) -> Result<Vec<u8>> {
+    let mut sorted: Vec<(String, Tensor)> = tensors.into_iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    safetensors::serialize(sorted, None)
+        .map_err(|e| Error::Other(format!("cannot serialise weights: {e}")))
+}
+
+fn write_model(out: &Path, cfg: &ModelConfig, vocab: &Vocab, encoder: &[u8], decoder: &[u8]) -> Result<()> {
+    // The model files sit directly in `out`; the checkpoint folder beside them is kept.
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let json = serde_json::to_vec_pretty(cfg).map_err(|e| Error::Json {
+        context: "writing config.json".into(),
+        source: e,
+    })?;
+    atomic_write(&out.join(files::ENCODER_FILE), encoder)?;
+    atomic_write(&out.join(files::DECODER_FILE), decoder)?;
+    let vocab_tmp = out.join("vocab.txt.tmp");
+    vocab.save(&vocab_tmp)?;
+    std::fs::rename(&vocab_tmp, out.join(files::VOCAB_FILE)).map_err(|e| Error::io(out, e))?;
+    atomic_write(&out.join(files::CONFIG_FILE), &json)
+}
+
+fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+const CHECKPOINT_FILE: &str = "state.safetensors";
+
+/// One file holds weights, optimiser moments, vocabulary and progress, so a single
+/// rename makes the whole checkpoint appear at once.
+fn write_checkpoint(
+    dir: &Path,
+    vars: &[(String, candle_core::Var)],
+    adam: &AdamW,
+    vocab: &Vocab,
+    state: &CheckpointState,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut tensors = adam.state();
+    for (k, v) in vars {
+        tensors.insert(format!("param.{k}"), v.as_tensor().to_device(&Device::Cpu)?);
+    }
+    let json = serde_json::to_vec(state).map_err(|e| Error::Json {
+        context: "writing the checkpoint".into(),
+        source: e,
+    })?;
+    let mut vocab_text = Vec::new();
+    for id in 0..vocab.len() {
+        vocab_text.extend_from_slice(vocab.word(id as u32).as_bytes());
+        vocab_text.push(b'\n');
+    }
+    for (key, bytes) in [("meta.state", json), ("meta.vocab", vocab_text)] {
+        let n = bytes.len();
+        tensors.insert(key.into(), Tensor::from_vec(bytes, n, &Device::Cpu)?);
+    }
+    atomic_write(&dir.join(CHECKPOINT_FILE), &serialize(tensors)?)
+}
+
+type Resumed = (CheckpointState, Vocab, HashMap<String, Tensor>);
+
+fn read_checkpoint(dir: &Path) -> Result<Option<Resumed>> {
+    let path = dir.join(CHECKPOINT_FILE);
+    if !path.exists() {
+        eprintln!("no checkpoint in {}; starting afresh", dir.display());
+        return Ok(None);
+    }
+    let damaged = |what: &str| {
+        Error::Other(format!(
+            "checkpoint {} is damaged ({what}); delete it to start afresh",
+            path.display()
+        ))
+    };
+    let mut tensors = candle_core::safetensors::load(&path, &Device::Cpu)
+        .map_err(|e| damaged(&e.to_string()))?;
+    let mut text = |key: &str| -> Result<Vec<u8>> {
+        let t = tensors.remove(key).ok_or_else(|| damaged(key))?;
+        Ok(t.to_vec1::<u8>()?)
+    };
+    let state: CheckpointState =
+        serde_json::from_slice(&text("meta.state")?).map_err(|e| damaged(&e.to_string()))?;
+    let vocab_text = String::from_utf8(text("meta.vocab")?).map_err(|e| damaged(&e.to_string()))?;
+    let vocab = Vocab::parse(&vocab_text).map_err(|e| damaged(&e))?;
+    Ok(Some((state, vocab, tensors)))
+}

@@ -1,0 +1,362 @@
+//! The desktop app driven headless through its accessibility tree, as a screen reader would:
+//! widgets are found by role and accessible name, keys are pressed, and the worker thread runs a
+//! small real model (the bundled encoder with an untrained decoder).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui_kittest::kittest::{NodeT, Queryable};
+use egui_kittest::Harness;
+
+use seesay::app::{AppConfig, CaptionState, SeesayApp, Services};
+use seesay::captioner::{CaptionOptions, ModelSource};
+use seesay::device::DeviceChoice;
+use seesay::sources::{ClipboardContent, MemoryClipboard};
+use seesay::speech::RecordingSpeaker;
+use seesay::worker::{Event, Job, JobInput, Request, Worker};
+
+const WORDS: &[&str] = &[
+    "a", "dog", "cat", "runs", "on", "the", "grass", "table", "cup", "of", "coffee", "man", "red",
+];
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    model: PathBuf,
+    speaker: RecordingSpeaker,
+    clipboard: MemoryClipboard,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let model = dir.path().join("model");
+        seesay::model::write_untrained(&model, WORDS, 32, "test-untrained").expect("model");
+        Self {
+            dir,
+            model,
+            speaker: RecordingSpeaker::new(),
+            clipboard: MemoryClipboard::new(ClipboardContent::Empty),
+        }
+    }
+
+    /// A folder of `n` small PNG pictures, each a different colour.
+    fn folder(&self, n: usize) -> PathBuf {
+        let folder = self.dir.path().join("pictures");
+        std::fs::create_dir_all(&folder).expect("folder");
+        for i in 0..n {
+            let img = image::RgbImage::from_fn(96, 64, |x, y| {
+                image::Rgb([(x * 2) as u8, (y * 3) as u8, (i * 60) as u8])
+            });
+            img.save(folder.join(format!("picture{}.png", i + 1)))
+                .expect("png");
+        }
+        folder
+    }
+
+    /// The repository's example photo, or a generated picture when it is not there.
+    fn picture(&self) -> PathBuf {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/examples/coffee.jpg");
+        if example.is_file() {
+            return example;
+        }
+        self.folder(1).join("picture1.png")
+    }
+
+    fn harness(&self, paths: Vec<PathBuf>) -> Harness<'static, SeesayApp> {
+        self.harness_with_model(paths, ModelSource::Dir(self.model.clone()))
+    }
+
+    fn harness_with_model(&self, paths: Vec<PathBuf>, model: ModelSource) -> Harness<'static, SeesayApp> {
+        let config = AppConfig {
+            paths,
+            model,
+            device: DeviceChoice::Cpu,
+            print_captions: false,
+        };
+        let services = Services {
+            speaker: Box::new(self.speaker.clone()),
+            clipboard: Box::new(self.clipboard.clone()),
+        };
+        Harness::builder()
+            .with_size(egui::vec2(1100.0, 760.0))
+            .build_eframe(move |cc| SeesayApp::new(cc, config, services))
+    }
+}
+
+/// A file dropped on the window.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+/// Steps the UI (the worker runs meanwhile) until `done` holds, then draws twice more.
+fn wait_for(h: &mut Harness<'_, SeesayApp>, what: &str, done: impl Fn(&SeesayApp) -> bool) {
+    let start = Instant::now();
+    while !done(h.state()) {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "timed out waiting for {what}; message: {:?}",
+            h.state().state().message
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // A Grid's first frame is a sizing pass: draw twice so the tree is complete.
+    h.step();
+    h.step();
+}
+
+fn caption_ready(app: &SeesayApp) -> bool {
+    matches!(app.state().caption, CaptionState::Ready(_))
+}
+
+fn labels_starting_with(h: &Harness<'_, SeesayApp>, prefix: &str) -> Vec<String> {
+    h.query_all_by(|n| n.label().is_some_and(|l| l.starts_with(prefix)))
+        .filter_map(|n| n.accesskit_node().label())
+        .collect()
+}
+
+#[test]
+fn opening_an_image_shows_its_caption_candidates_and_word_probabilities() {
+    let f = Fixture::new();
+    let mut h = f.harness(vec![f.picture()]);
+    // The window is up at once, before the model has loaded.
+    h.step();
+    assert!(
+        h.query_by_label("Loading model…").is_some()
+            || h.query_by_label("Describing the picture…").is_some()
+    );
+
+    wait_for(&mut h, "the caption", caption_ready);
+    let caption = h.state().state().caption_text().expect("caption text");
+    assert!(!caption.is_empty());
+    h.get_by_label(&caption);
+
+    let asked = h.state().state().settings.candidates;
+    let rows = labels_starting_with(&h, "Candidate ");
+    assert_eq!(rows.len(), asked, "one table row per candidate: {rows:?}");
+
+    let words = labels_starting_with(&h, "Word 1: ");
+    assert_eq!(words.len(), 1, "the first word has its probability: {words:?}");
+    assert!(words[0].ends_with('%'), "{words:?}");
+    h.get_by_label_contains("Model: test-untrained on CPU");
+
+    // Every control has an accessible name (run() checks the whole tree).
+    h.run_ok();
+    h.check_accessibility();
+}
+
+#[test]
+fn speak_reads_the_caption_and_escape_stops_it() {
+    let f = Fixture::new();
+    let mut h = f.harness(vec![f.picture()]);
+    wait_for(&mut h, "the caption", caption_ready);
+    let caption = h.state().state().caption_text().expect("caption text");
+    // Auto-speak is on by default: the caption was read as soon as it was ready.
+    assert_eq!(f.speaker.recording().spoken, vec![caption.clone()]);
+
+    h.get_by_role_and_label(Role::Button, "Speak").click();
+    h.step();
+    h.step();
+    let rec = f.speaker.recording();
+    assert_eq!(rec.spoken, vec![caption.clone(), caption.clone()]);
+    assert!(rec.speaking);
+
+    h.key_press(egui::Key::Escape);
+    h.step();
+    let rec = f.speaker.recording();
+    assert_eq!(rec.stops, 1);
+    assert!(!rec.speaking);
+
+    h.key_press(egui::Key::F5);
+    h.step();
+    h.get_by_role_and_label(Role::Button, "Stop").click();
+    h.step();
+    h.step();
+    let rec = f.speaker.recording();
+    assert_eq!(rec.spoken.len(), 3);
+    assert_eq!(rec.stops, 2);
+}
+
+#[test]
+fn pasting_text_or_nothing_says_there_is_no_image() {
+    let f = Fixture::new();
+    let mut h = f.harness(vec![]);
+    h.step();
+
+    f.clipboard.set(ClipboardContent::Text("just some words".into()));
+    h.get_by_role_and_label(Role::Button, "Paste").click();
+    h.step();
+    h.step();
+    h.get_by_label_contains("The clipboard holds text, not an image");
+    let spoken = f.speaker.recording().spoken;
+    assert!(
+        spoken.iter().any(|s| s.contains("The clipboard holds text, not an image")),
+        "errors are spoken too: {spoken:?}"
+    );
+
+    f.clipboard.set(ClipboardContent::Empty);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::V);
+    h.step();
+    h.step();
+    h.get_by_label_contains("The clipboard is empty");
+}
+
+#[test]
+fn pasting_a_copied_file_uri_opens_the_picture() {
+    let f = Fixture::new();
+    let folder = f.folder(2);
+    let mut h = f.harness(vec![]);
+    h.step();
+    let uri = format!("file://{}", folder.join("picture2.png").display()).replace(' ', "%20");
+    f.clipboard.set(ClipboardContent::Text(uri));
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::V);
+    wait_for(&mut h, "the pasted file's caption", caption_ready);
+    h.get_by_label("2 of 2");
+}
+
+#[test]
+fn arrow_keys_move_through_a_folder() {
+    let f = Fixture::new();
+    let folder = f.folder(3);
+    let mut h = f.harness(vec![folder.clone()]);
+    wait_for(&mut h, "the first caption", caption_ready);
+    h.get_by_label("1 of 3");
+
+    h.key_press(egui::Key::ArrowRight);
+    h.step();
+    h.get_by_label("2 of 3");
+    let shown = |app: &SeesayApp| app.state().shown.as_ref().and_then(|s| s.path.clone());
+    assert_eq!(shown(h.state()), Some(folder.join("picture2.png")));
+    wait_for(&mut h, "the second caption", caption_ready);
+
+    h.key_press(egui::Key::End);
+    h.step();
+    h.get_by_label("3 of 3");
+    h.key_press(egui::Key::ArrowRight);
+    h.step();
+    h.get_by_label("3 of 3");
+    h.key_press(egui::Key::Home);
+    h.step();
+    h.get_by_label("1 of 3");
+    // The first picture's caption is cached: no waiting when coming back.
+    assert!(caption_ready(h.state()));
+    h.key_press(egui::Key::ArrowLeft);
+    h.step();
+    h.get_by_label("1 of 3");
+}
+
+#[test]
+fn dropping_a_file_opens_it() {
+    let f = Fixture::new();
+    let folder = f.folder(1);
+    let mut h = f.harness(vec![]);
+    h.step();
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(folder.join("picture1.png"))));
+    wait_for(&mut h, "the dropped file's caption", caption_ready);
+}
+
+#[test]
+fn a_file_that_is_not_an_image_is_reported_and_the_app_keeps_working() {
+    let f = Fixture::new();
+    let bad = f.dir.path().join("notes.jpg");
+    std::fs::write(&bad, b"this is not a jpeg").expect("write");
+    let mut h = f.harness(vec![bad]);
+    h.step();
+    h.step();
+    h.get_by_label_contains("Cannot open notes.jpg");
+    let folder = f.folder(1);
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(folder.join("picture1.png"))));
+    wait_for(&mut h, "a caption after the error", caption_ready);
+}
+
+#[test]
+fn a_missing_model_is_shown_and_spoken() {
+    let f = Fixture::new();
+    let missing = f.dir.path().join("no-such-model");
+    let mut h = f.harness_with_model(vec![], ModelSource::Dir(missing));
+    wait_for(&mut h, "the model error", |app| app.state().message.is_some());
+    h.get_by_label_contains("Cannot load the captioning model");
+    h.get_by_label("No captioning model is loaded.");
+    assert!(!f.speaker.recording().spoken.is_empty());
+}
+
+#[test]
+fn the_worker_survives_a_panic_and_newer_jobs_supersede_older_ones() {
+    let f = Fixture::new();
+    let worker = Worker::spawn(
+        ModelSource::Dir(f.model.clone()),
+        DeviceChoice::Cpu,
+        std::sync::Arc::new(|| {}),
+    )
+    .expect("spawn");
+    let next = |what: &str| {
+        worker
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_else(|| panic!("no event while waiting for {what}"))
+    };
+    let mut loaded = 0;
+    while loaded == 0 {
+        match next("the model") {
+            Event::ModelLoaded { .. } => loaded += 1,
+            Event::ModelFailed { message } => panic!("{message}"),
+            _ => {}
+        }
+    }
+
+    assert!(worker.send(Request::CrashForTest(7)));
+    let mut failed = false;
+    let mut reloaded = false;
+    while !(failed && reloaded) {
+        match next("the crash report") {
+            Event::Failed { id: 7, message, .. } => {
+                assert!(message.contains("crashed"), "{message}");
+                failed = true;
+            }
+            Event::ModelLoaded { .. } => reloaded = true,
+            _ => {}
+        }
+    }
+
+    // Three requests at once: only the newest is captioned.
+    let folder = f.folder(3);
+    for id in 1..=3 {
+        assert!(worker.send(Request::Caption(Job {
+            id,
+            input: JobInput::Path(folder.join(format!("picture{id}.png"))),
+            options: CaptionOptions::default(),
+        })));
+    }
+    let mut captioned = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !captioned.contains(&3) && Instant::now() < deadline {
+        if let Some(Event::Captioned { id, .. }) = worker.recv_timeout(Duration::from_secs(1)) {
+            captioned.push(id);
+        }
+    }
+    assert!(captioned.contains(&3), "the newest job was captioned: {captioned:?}");
+    assert!(captioned.len() <= 2, "older queued jobs were dropped: {captioned:?}");
+}
+
+/// Writes the small untrained model used by `scripts/check-app-window.sh` when the bundled model
+/// is not trained yet: `SEESAY_WRITE_TEST_MODEL=DIR cargo test --release --test app -- --ignored`.
+#[test]
+#[ignore = "a helper for scripts/check-app-window.sh"]
+fn write_test_model_for_scripts() {
+    if let Some(dir) = std::env::var_os("SEESAY_WRITE_TEST_MODEL") {
+        seesay::model::write_untrained(Path::new(&dir), WORDS, 32, "untrained-test-model")
+            .expect("model");
+    }
+}

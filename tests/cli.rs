@@ -1,0 +1,161 @@
+//! The `seesay caption` command line: bad files give one-line errors, good files still get captions.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn seesay(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_seesay"))
+        .args(args)
+        .output()
+        .expect("the seesay binary runs")
+}
+
+fn small_model(dir: &Path) -> PathBuf {
+    let model = dir.join("model");
+    seesay::model::write_untrained(&model, &["a", "dog", "runs", "on", "grass"], 16, "test")
+        .expect("writes a model");
+    model
+}
+
+fn photo(dir: &Path) -> PathBuf {
+    let path = dir.join("photo.png");
+    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x * 4) as u8, (y * 5) as u8, 90]));
+    img.save(&path).expect("writes a png");
+    path
+}
+
+/// A PNG whose header claims 100000 x 100000 pixels: a decompression bomb.
+fn bomb(dir: &Path) -> PathBuf {
+    let path = dir.join("bomb.png");
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend_from_slice(&100_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&100_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    bytes.extend_from_slice(&13u32.to_be_bytes());
+    bytes.extend_from_slice(&ihdr);
+    bytes.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+    std::fs::write(&path, bytes).expect("writes");
+    path
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn bad_files_are_reported_and_good_ones_still_captioned() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = small_model(dir.path());
+    let good = photo(dir.path());
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "this is not an image").unwrap();
+    let empty = dir.path().join("empty.jpg");
+    std::fs::write(&empty, b"").unwrap();
+    let truncated = dir.path().join("truncated.png");
+    let full = std::fs::read(&good).unwrap();
+    std::fs::write(&truncated, &full[..full.len() / 2]).unwrap();
+    let bomb = bomb(dir.path());
+    let missing = dir.path().join("missing.jpg");
+
+    let paths = [&text, &empty, &good, &truncated, &bomb, &missing];
+    let mut args = vec!["caption", "--model", model.to_str().unwrap(), "--device", "cpu"];
+    args.extend(paths.iter().map(|p| p.to_str().unwrap()));
+    let out = seesay(&args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(stdout.lines().count(), 1, "only the good file is captioned: {stdout}");
+    assert!(stdout.starts_with(&format!("{}: ", good.display())), "{stdout}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 5, "one line per bad file: {stderr}");
+    for (bad, expect) in [
+        (&text, "not an image"),
+        (&empty, "empty"),
+        (&truncated, ""),
+        (&bomb, "too large"),
+        (&missing, ""),
+    ] {
+        let line = lines
+            .iter()
+            .find(|l| l.contains(&*bad.display().to_string()))
+            .unwrap_or_else(|| panic!("no error line for {}: {stderr}", bad.display()));
+        assert!(line.contains(expect), "{line}");
+    }
+}
+
+#[test]
+fn json_output_has_candidates_word_probabilities_and_timings() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = small_model(dir.path());
+    let good = photo(dir.path());
+    let out = seesay(&[
+        "caption", "--json", "--beam", "4", "--candidates", "3", "--device", "cpu",
+        "--model", model.to_str().unwrap(), good.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let cands = v["candidates"].as_array().expect("candidates");
+    assert_eq!(cands.len(), 3);
+    let probs: Vec<f64> = cands.iter().map(|c| c["prob"].as_f64().unwrap()).collect();
+    assert!(probs.windows(2).all(|w| w[0] >= w[1]), "sorted: {probs:?}");
+    for c in cands {
+        let words = c["words"].as_array().unwrap();
+        let text = c["text"].as_str().unwrap();
+        assert_eq!(words.len(), text.split_whitespace().count());
+        // The sentence probability is the product of its word probabilities and the end token's.
+        let product: f64 = words.iter().map(|w| w["prob"].as_f64().unwrap()).product::<f64>()
+            * c["end_prob"].as_f64().unwrap();
+        let prob = c["prob"].as_f64().unwrap();
+        assert!((product - prob).abs() <= 1e-4 * prob.max(1e-30) + 1e-9, "{product} vs {prob}");
+    }
+    for key in ["decode_ms", "encode_ms", "beam_ms"] {
+        assert!(v["timings_ms"][key].as_f64().unwrap() >= 0.0);
+    }
+}
+
+#[test]
+fn cuda_on_a_cpu_build_is_a_clear_error() {
+    if seesay::device::CUDA_BUILT {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let good = photo(dir.path());
+    let out = seesay(&["caption", "--device", "cuda", good.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("without GPU support"), "{stderr}");
+}
+
+#[test]
+fn a_broken_model_directory_says_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = small_model(dir.path());
+    let good = photo(dir.path());
+    // One word too many in the vocabulary.
+    let vocab = model.join("vocab.txt");
+    let original = std::fs::read_to_string(&vocab).unwrap();
+    let text = format!("{original}extra\n");
+    std::fs::write(&vocab, text).unwrap();
+    let out = seesay(&["caption", "--model", model.to_str().unwrap(), good.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("vocab_size"), "{stderr}");
+
+    // A decoder file that is not safetensors at all.
+    std::fs::write(&vocab, original).unwrap();
+    std::fs::write(model.join("decoder.safetensors"), b"garbage").unwrap();
+    let out = seesay(&["caption", "--model", model.to_str().unwrap(), good.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("decoder.safetensors") && stderr.contains("not a readable safetensors"), "{stderr}");
+}

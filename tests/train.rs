@@ -1,0 +1,100 @@
+//! Training on a slice of the real Flickr8k: the loss falls, and a killed run resumes exactly.
+
+use std::path::{Path, PathBuf};
+
+use candle_core::Device;
+use seesay::train::{train, TrainOptions};
+
+fn flickr8k() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/flickr8k"))
+}
+
+fn options(out: &Path, cache: &Path, epochs: usize) -> TrainOptions {
+    let mut o = TrainOptions::new(out.to_path_buf(), cache.to_path_buf());
+    o.epochs = epochs;
+    o.batch_size = 16;
+    o.embed_dim = 32;
+    o.hidden_dim = 32;
+    o.max_train_images = Some(24);
+    o.max_dev_images = Some(6);
+    o.min_count = 2;
+    o.patience = 10;
+    o.lr = 3e-3;
+    o.seed = 7;
+    o
+}
+
+#[test]
+fn training_lowers_the_loss_and_a_resumed_run_ends_identically() {
+    let (data, _) = seesay::data::open(&flickr8k()).expect("Flickr8k is beside the repository");
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let device = Device::Cpu;
+
+    let whole = tmp.path().join("whole");
+    let report = train(&data, &options(&whole, &cache, 3), &device).unwrap();
+    assert_eq!(report.history.len(), 3);
+    let first = report.history[0].train_loss;
+    let last = report.history[2].train_loss;
+    assert!(last < first, "loss should fall: {first} -> {last}");
+    assert!(whole.join("decoder.safetensors").exists());
+
+    // Killed after one epoch, then resumed: the same end, byte for byte.
+    let split = tmp.path().join("split");
+    let mut first_part = options(&split, &cache, 3);
+    first_part.stop_after = Some(1);
+    let partial = train(&data, &first_part, &device).unwrap();
+    assert_eq!(partial.history.len(), 1);
+    let mut rest = options(&split, &cache, 3);
+    rest.resume = true;
+    let resumed = train(&data, &rest, &device).unwrap();
+    assert_eq!(resumed.history.len(), 3);
+    for (a, b) in report.history.iter().zip(&resumed.history) {
+        assert_eq!(a.train_loss, b.train_loss, "epoch {}", a.epoch);
+        assert_eq!(a.dev, b.dev, "epoch {}", a.epoch);
+    }
+    assert_eq!(report.best_epoch, resumed.best_epoch);
+    let a = std::fs::read(whole.join("decoder.safetensors")).unwrap();
+    let b = std::fs::read(split.join("decoder.safetensors")).unwrap();
+    assert!(a == b, "resumed weights differ from the uninterrupted run's");
+
+    // The written model loads and captions.
+    let captioner = seesay::captioner::Captioner::load(
+        &seesay::captioner::ModelSource::Dir(whole.clone()),
+        &device,
+    )
+    .unwrap();
+    let img = image::open(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/examples/chelsea.jpg")).unwrap();
+    let c = captioner
+        .caption_image(&img, &Default::default())
+        .unwrap();
+    assert!(!c.candidates.is_empty());
+}
+
+#[test]
+fn the_feature_cache_is_reused_and_a_changed_encoder_invalidates_it() {
+    let (data, _) = seesay::data::open(&flickr8k()).expect("Flickr8k is beside the repository");
+    let entry = data.split(seesay::data::Split::Test).next().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let files = seesay::model::ModelFiles::bundled().unwrap();
+    let cfg = seesay::model::EncoderConfig::lite0();
+    let device = Device::Cpu;
+
+    // Plant a fake feature under the real encoder's cache file: a re-run must reuse it.
+    let path = seesay::feature_cache::cache_path(&tmp.path().join(&data.name), &files.encoder_sha256());
+    let mut planted = seesay::feature_cache::Features::new();
+    planted.insert(entry.id.clone(), vec![0.5; 1280]);
+    seesay::feature_cache::save(&path, &planted).unwrap();
+    let got = seesay::train::cached_features(&files, &cfg, &data.name, std::iter::once(entry), tmp.path(), &device).unwrap();
+    assert_eq!(got[&entry.id], vec![0.5; 1280]);
+
+    // The same weights with one value nudged: a new hash, so the feature is computed afresh.
+    let mut bytes = files.encoder.to_vec();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    let changed = seesay::model::ModelFiles { encoder: bytes.into(), ..seesay::model::ModelFiles::bundled().unwrap() };
+    assert_ne!(changed.encoder_sha256(), files.encoder_sha256());
+    let fresh = seesay::train::cached_features(&changed, &cfg, &data.name, std::iter::once(entry), tmp.path(), &device).unwrap();
+    assert_ne!(fresh[&entry.id], vec![0.5; 1280]);
+    assert_eq!(fresh[&entry.id].len(), 1280);
+}
