@@ -69,7 +69,11 @@ impl Speaker for TtsSpeaker {
         if !self.tts.supported_features().rate {
             return Ok(());
         }
-        let (min, normal, max) = (self.tts.min_rate(), self.tts.normal_rate(), self.tts.max_rate());
+        let (min, normal, max) = (
+            self.tts.min_rate(),
+            self.tts.normal_rate(),
+            self.tts.max_rate(),
+        );
         let rate = rate.clamp(0.5, 2.0);
         let value = if rate >= 1.0 {
             normal + (max - normal) * (rate - 1.0) / 1.0 * 0.5
@@ -173,7 +177,9 @@ impl RecordingSpeaker {
     }
 
     fn lock(&self) -> MutexGuard<'_, Recording> {
-        self.log.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

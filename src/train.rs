@@ -259,17 +259,17 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
         eprintln!("resuming after epoch {start_epoch}");
     }
 
-    let dev_refs: Vec<Vec<String>> = dev_imgs.iter().map(|e| e.captions.clone()).collect();
-    let dev_feats: Vec<&[f32]> = dev_imgs
+    // Dev images whose file could not be read have no feature and are left out of both lists.
+    let (dev_feats, dev_refs): (Vec<&[f32]>, Vec<Vec<String>>) = dev_imgs
         .iter()
-        .filter_map(|e| features.get(&e.id).map(Vec::as_slice))
-        .collect();
+        .filter_map(|e| features.get(&e.id).map(|f| (f.as_slice(), e.captions.clone())))
+        .unzip();
     let steps_per_epoch = examples.len().div_ceil(opts.batch_size);
     let total_steps = (steps_per_epoch * opts.epochs).max(1);
-    let mut epochs_this_run = 0;
+    let quiet_bar = !std::io::IsTerminal::is_terminal(&std::io::stderr());
 
     for epoch in start_epoch..opts.epochs {
-        if opts.stop_after.is_some_and(|n| epochs_this_run >= n) {
+        if opts.stop_after.is_some_and(|n| epoch - start_epoch >= n) {
             return Ok(report);
         }
         if report.best_epoch > 0 && epoch - report.best_epoch >= opts.patience {
@@ -278,8 +278,7 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
         }
         let t0 = Instant::now();
         let mut rng = StdRng::seed_from_u64(opts.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64));
-        let mut order: Vec<usize> = (0..examples.len()).collect();
-        order.shuffle(&mut rng);
+        let batches = length_bucketed_batches(&examples, opts.batch_size, &mut rng);
         let bar = ProgressBar::new(steps_per_epoch as u64);
         bar.set_style(
             ProgressStyle::with_template(
@@ -289,21 +288,28 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
         );
         bar.set_prefix(format!("{}", epoch + 1));
         let (mut loss_sum, mut tokens) = (0f64, 0usize);
-        for batch in order.chunks(opts.batch_size) {
+        for batch in &batches {
             let step = adam.steps() as usize;
             let lr = schedule(opts.lr, step, total_steps);
             let b = make_batch(&examples, batch, device)?;
             let feats = train_feats.index_select(&b.rows, 0)?;
-            let logits = decoder.forward_sequence(&feats, &b.inputs, Some(&mut rng))?;
-            let loss = masked_loss(&logits, &b.targets, &b.mask, b.n_tokens, opts.label_smoothing)?;
+            let hidden = decoder.forward_sequence(&feats, &b.inputs, Some(&mut rng))?;
+            // Only real words reach the vocabulary layer, the costliest matmul: padding is skipped.
+            let logits = decoder.logits(&hidden.index_select(&b.positions, 0)?)?;
+            let loss = token_loss(&logits, &b.targets, opts.label_smoothing)?;
             let grads = loss.backward()?;
             adam.step(&grads, lr, opts.clip)?;
             let l = f64::from(loss.to_scalar::<f32>()?);
             loss_sum += l * b.n_tokens as f64;
             tokens += b.n_tokens;
             let secs = t0.elapsed().as_secs_f64().max(1e-9);
-            bar.set_message(format!("loss {:.3}  {:.0} tok/s", loss_sum / tokens as f64, tokens as f64 / secs));
+            let msg = format!("loss {:.3}  {:.0} tok/s", loss_sum / tokens as f64, tokens as f64 / secs);
             bar.inc(1);
+            // Without a terminal the bar is hidden; a line every 100 batches shows progress in logs.
+            if quiet_bar && bar.position().is_multiple_of(100) {
+                eprintln!("epoch {} batch {}/{}  {msg}", epoch + 1, bar.position(), steps_per_epoch);
+            }
+            bar.set_message(msg);
         }
         let train_secs = t0.elapsed().as_secs_f64();
         bar.finish_and_clear();
@@ -347,7 +353,6 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
             decoder: dec_cfg,
             report: report.clone(),
         })?;
-        epochs_this_run += 1;
     }
     Ok(report)
 }
@@ -424,9 +429,31 @@ fn stack_features(features: &Features, ids: &[&str], device: &Device) -> Result<
 struct Batch {
     rows: Tensor,
     inputs: Tensor,
+    /// Flat (b·T + t) indices of the positions holding a real target.
+    positions: Tensor,
+    /// The target at each of those positions.
     targets: Tensor,
-    mask: Tensor,
     n_tokens: usize,
+}
+
+/// Shuffled batches of captions of similar length, so little time goes into padding.
+///
+/// Captions are shuffled, cut into pools of 50 batches, each pool sorted by length and
+/// split into batches, and the batches shuffled again.
+fn length_bucketed_batches(
+    examples: &[(u32, Vec<u32>)],
+    batch_size: usize,
+    rng: &mut StdRng,
+) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..examples.len()).collect();
+    order.shuffle(rng);
+    let mut batches = Vec::new();
+    for pool in order.chunks_mut(batch_size * 50) {
+        pool.sort_by_key(|&i| examples.get(i).map_or(0, |e| e.1.len()));
+        batches.extend(pool.chunks(batch_size).map(<[usize]>::to_vec));
+    }
+    batches.shuffle(rng);
+    batches
 }
 
 fn make_batch(examples: &[(u32, Vec<u32>)], picks: &[usize], device: &Device) -> Result<Batch> {
@@ -434,42 +461,33 @@ fn make_batch(examples: &[(u32, Vec<u32>)], picks: &[usize], device: &Device) ->
     let t = chosen.iter().map(|(_, c)| c.len() + 1).max().unwrap_or(1);
     let b = chosen.len();
     let mut inputs = vec![vocab::PAD_ID; b * t];
-    let mut targets = vec![vocab::PAD_ID; b * t];
-    let mut mask = vec![0f32; b * t];
-    let mut n_tokens = 0;
+    let mut positions = Vec::new();
+    let mut targets = Vec::new();
     for (i, (_, caption)) in chosen.iter().enumerate() {
         let row = i * t;
         inputs[row] = vocab::START_ID;
         for (j, &w) in caption.iter().enumerate() {
             inputs[row + j + 1] = w;
-            targets[row + j] = w;
+            positions.push((row + j) as u32);
+            targets.push(w);
         }
-        targets[row + caption.len()] = vocab::END_ID;
-        for m in &mut mask[row..=row + caption.len()] {
-            *m = 1.0;
-        }
-        n_tokens += caption.len() + 1;
+        positions.push((row + caption.len()) as u32);
+        targets.push(vocab::END_ID);
     }
     let rows: Vec<u32> = chosen.iter().map(|(r, _)| *r).collect();
+    let n_tokens = targets.len();
     Ok(Batch {
         rows: Tensor::from_vec(rows, b, device)?,
         inputs: Tensor::from_vec(inputs, (b, t), device)?,
-        targets: Tensor::from_vec(targets, b * t, device)?,
-        mask: Tensor::from_vec(mask, b * t, device)?,
+        positions: Tensor::from_vec(positions, n_tokens, device)?,
+        targets: Tensor::from_vec(targets, n_tokens, device)?,
         n_tokens,
     })
 }
 
-/// Mean over real (unpadded) words of the cross-entropy, with optional label smoothing.
-fn masked_loss(
-    logits: &Tensor,
-    targets: &Tensor,
-    mask: &Tensor,
-    n_tokens: usize,
-    smoothing: f64,
-) -> Result<Tensor> {
-    let (b, t, v) = logits.dims3()?;
-    let lsm = candle_nn::ops::log_softmax(&logits.reshape((b * t, v))?, D::Minus1)?;
+/// Mean over words of the cross-entropy, with optional label smoothing.
+fn token_loss(logits: &Tensor, targets: &Tensor, smoothing: f64) -> Result<Tensor> {
+    let lsm = candle_nn::ops::log_softmax(logits, D::Minus1)?;
     let nll = lsm.gather(&targets.unsqueeze(1)?, 1)?.squeeze(1)?.neg()?;
     let per_token = if smoothing > 0.0 {
         let uniform = lsm.mean(D::Minus1)?.neg()?;
@@ -477,7 +495,7 @@ fn masked_loss(
     } else {
         nll
     };
-    Ok(((per_token * mask)?.sum_all()? / n_tokens.max(1) as f64)?)
+    Ok(per_token.mean_all()?)
 }
 
 /// Linear warm-up over the first 500 steps, then cosine decay to 5% of the peak.

@@ -216,7 +216,12 @@ struct Serve<'a> {
 }
 
 impl<'a> Serve<'a> {
-    fn new(source: ModelSource, device: DeviceChoice, rx: Receiver<Request>, out: &'a Outbox) -> Self {
+    fn new(
+        source: ModelSource,
+        device: DeviceChoice,
+        rx: Receiver<Request>,
+        out: &'a Outbox,
+    ) -> Self {
         let mut serve = Self {
             source,
             device,
@@ -237,7 +242,12 @@ impl<'a> Serve<'a> {
             let selected = crate::device::select(device).map_err(|e| e.to_string())?;
             Captioner::load(&source, &selected.device).map_err(|e| e.to_string())
         })
-        .unwrap_or_else(|panic| Err(format!("loading crashed: {}", panic_message(panic.as_ref()))));
+        .unwrap_or_else(|panic| {
+            Err(format!(
+                "loading crashed: {}",
+                panic_message(panic.as_ref())
+            ))
+        });
         match &loaded {
             Ok(c) => self.out.send(Event::ModelLoaded {
                 name: c.name().to_owned(),
@@ -270,11 +280,10 @@ impl<'a> Serve<'a> {
                 Some(Request::Shutdown) => return,
                 Some(Request::ClearCache) => self.cache.clear(),
                 Some(Request::Caption(job)) => self.run_job(job.id, job.input, job.options),
-                Some(Request::Prefetch(path, options)) => {
-                    if !self.cached(&path, &options) {
-                        self.run_job(0, JobInput::Path(path), options);
-                    }
+                Some(Request::Prefetch(path, options)) if !self.cached(&path, &options) => {
+                    self.run_job(0, JobInput::Path(path), options);
                 }
+                Some(Request::Prefetch(..)) => {}
                 Some(Request::CrashForTest(id)) => {
                     self.run_guarded(id, None, |_| panic!("crash requested by a test"));
                 }
@@ -321,11 +330,7 @@ impl<'a> Serve<'a> {
             if let Some((o, result)) = self.cache.get(p) {
                 if *o == options {
                     let result = result.clone();
-                    self.out.send(Event::Captioned {
-                        id,
-                        path,
-                        result,
-                    });
+                    self.out.send(Event::Captioned { id, path, result });
                     return;
                 }
             }

@@ -91,15 +91,42 @@ impl SeesayApp {
             ),
             (command(Modifiers::NONE, Key::F5), Command::Speak),
             (command(Modifiers::NONE, Key::F1), Command::ToggleHelp),
-            (command(Modifiers::COMMAND, Key::Comma), Command::ToggleSettings),
-            (command(Modifiers::NONE, Key::ArrowRight), Command::Navigate(Nav::Next)),
-            (command(Modifiers::NONE, Key::ArrowDown), Command::Navigate(Nav::Next)),
-            (command(Modifiers::NONE, Key::ArrowLeft), Command::Navigate(Nav::Previous)),
-            (command(Modifiers::NONE, Key::ArrowUp), Command::Navigate(Nav::Previous)),
-            (command(Modifiers::NONE, Key::PageDown), Command::Navigate(Nav::PageDown)),
-            (command(Modifiers::NONE, Key::PageUp), Command::Navigate(Nav::PageUp)),
-            (command(Modifiers::NONE, Key::Home), Command::Navigate(Nav::First)),
-            (command(Modifiers::NONE, Key::End), Command::Navigate(Nav::Last)),
+            (
+                command(Modifiers::COMMAND, Key::Comma),
+                Command::ToggleSettings,
+            ),
+            (
+                command(Modifiers::NONE, Key::ArrowRight),
+                Command::Navigate(Nav::Next),
+            ),
+            (
+                command(Modifiers::NONE, Key::ArrowDown),
+                Command::Navigate(Nav::Next),
+            ),
+            (
+                command(Modifiers::NONE, Key::ArrowLeft),
+                Command::Navigate(Nav::Previous),
+            ),
+            (
+                command(Modifiers::NONE, Key::ArrowUp),
+                Command::Navigate(Nav::Previous),
+            ),
+            (
+                command(Modifiers::NONE, Key::PageDown),
+                Command::Navigate(Nav::PageDown),
+            ),
+            (
+                command(Modifiers::NONE, Key::PageUp),
+                Command::Navigate(Nav::PageUp),
+            ),
+            (
+                command(Modifiers::NONE, Key::Home),
+                Command::Navigate(Nav::First),
+            ),
+            (
+                command(Modifiers::NONE, Key::End),
+                Command::Navigate(Nav::Last),
+            ),
         ];
         let mut found = Vec::new();
         ctx.input_mut(|i| {
@@ -115,7 +142,9 @@ impl SeesayApp {
             // When the platform turns Ctrl+V / Ctrl+C into clipboard events, honour those too.
             for event in &i.events {
                 match event {
-                    egui::Event::Paste(_) | egui::Event::PasteImage(_) => found.push(Command::Paste),
+                    egui::Event::Paste(_) | egui::Event::PasteImage(_) => {
+                        found.push(Command::Paste)
+                    }
                     egui::Event::Copy => found.push(Command::CopyCaption),
                     _ => {}
                 }
@@ -352,7 +381,12 @@ impl SeesayApp {
     /// Shows an image and captions it (from the cache when it was seen before).
     fn show_image(&mut self, label: String, path: Option<PathBuf>, image: DynamicImage) {
         self.stop_speech_quietly();
-        if self.state.message.as_ref().is_some_and(|m| m.kind == MessageKind::Info) {
+        if self
+            .state
+            .message
+            .as_ref()
+            .is_some_and(|m| m.kind == MessageKind::Info)
+        {
             self.state.message = None;
         }
         let image = Arc::new(image);
@@ -403,7 +437,10 @@ impl SeesayApp {
             return;
         };
         if !self.state.cache.contains_key(&next) {
-            self.send(Request::Prefetch(next, self.state.settings.caption_options()));
+            self.send(Request::Prefetch(
+                next,
+                self.state.settings.caption_options(),
+            ));
         }
     }
 
@@ -451,11 +488,17 @@ impl SeesayApp {
 
     fn copy_caption(&mut self) {
         let Some(text) = self.state.caption_text() else {
-            self.show(MessageKind::Info, "There is no caption to copy yet.".to_owned());
+            self.show(
+                MessageKind::Info,
+                "There is no caption to copy yet.".to_owned(),
+            );
             return;
         };
         match self.services.clipboard.write_text(&text) {
-            Ok(()) => self.show(MessageKind::Info, "Caption copied to the clipboard.".to_owned()),
+            Ok(()) => self.show(
+                MessageKind::Info,
+                "Caption copied to the clipboard.".to_owned(),
+            ),
             Err(e) => self.error(e),
         }
     }
@@ -483,7 +526,8 @@ impl SeesayApp {
             });
         if let Err(e) = spawned {
             self.state.screenshot_pending = false;
-            self.ctx.send_viewport_cmd(egui::ViewportCommand::Visible(true));
+            self.ctx
+                .send_viewport_cmd(egui::ViewportCommand::Visible(true));
             self.error(format!("Cannot take a screenshot: {e}"));
         }
     }

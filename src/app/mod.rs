@@ -172,7 +172,8 @@ impl eframe::App for SeesayApp {
             || self.state.speaking
         {
             // Keep polling for speech ending; the worker wakes us for its own events.
-            ui.ctx().request_repaint_after(std::time::Duration::from_millis(250));
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(250));
         }
     }
 

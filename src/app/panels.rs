@@ -4,9 +4,7 @@
 use egui::{Align, Color32, Layout, RichText, Ui};
 
 use super::settings::Theme;
-use super::state::{
-    confidence, AppState, CaptionState, Command, MessageKind, ModelState, Nav,
-};
+use super::state::{confidence, AppState, CaptionState, Command, MessageKind, ModelState, Nav};
 use super::theme::prob_color;
 use crate::captioner::Captioned;
 
@@ -15,7 +13,10 @@ pub(super) const SHORTCUTS: &[(&str, &str)] = &[
     ("Ctrl+O", "Open a picture"),
     ("Ctrl+Shift+O", "Open a folder of pictures"),
     ("Ctrl+V", "Paste a picture, or a copied image file"),
-    ("Ctrl+Shift+S", "Take a screenshot (the window hides itself)"),
+    (
+        "Ctrl+Shift+S",
+        "Take a screenshot (the window hides itself)",
+    ),
     ("F5", "Speak the caption again"),
     ("Escape", "Stop speaking; close panels"),
     ("Ctrl+C", "Copy the caption (for alt text)"),
@@ -26,7 +27,10 @@ pub(super) const SHORTCUTS: &[(&str, &str)] = &[
     ("Ctrl+Plus / Ctrl+Minus", "Zoom everything in / out"),
     ("Ctrl+Comma", "Settings"),
     ("F1", "This help"),
-    ("Tab / Shift+Tab", "Move between controls; Space or Enter presses"),
+    (
+        "Tab / Shift+Tab",
+        "Move between controls; Space or Enter presses",
+    ),
 ];
 
 /// Draws the whole window.
@@ -39,10 +43,12 @@ pub(super) fn app_ui(ui: &mut Ui, state: &mut AppState) -> Vec<Command> {
     }
     if let CaptionState::Ready(captioned) = &state.caption {
         let captioned = captioned.clone();
+        // Capped, so long captions wrap instead of pushing the picture off the window.
+        let max = (ui.available_width() * 0.45).max(260.0);
         egui::Panel::right("details")
             .resizable(true)
-            .default_size(400.0)
-            .min_size(260.0)
+            .default_size(400.0_f32.min(max))
+            .size_range(260.0..=max)
             .show(ui, |ui| details_ui(ui, &captioned));
     }
     egui::CentralPanel::default().show(ui, |ui| commands.extend(main_ui(ui, state)));
@@ -66,18 +72,43 @@ fn toolbar_ui(ui: &mut Ui, state: &mut AppState) -> Vec<Command> {
             }
         };
         button(ui, "Open…", "Open a picture (Ctrl+O)", Command::OpenDialog);
-        button(ui, "Open folder…", "Browse a folder of pictures (Ctrl+Shift+O)", Command::OpenFolderDialog);
-        button(ui, "Paste", "Paste a picture or a copied image file (Ctrl+V)", Command::Paste);
-        button(ui, "Screenshot", "Describe the screen; this window hides meanwhile (Ctrl+Shift+S)", Command::Screenshot);
+        button(
+            ui,
+            "Open folder…",
+            "Browse a folder of pictures (Ctrl+Shift+O)",
+            Command::OpenFolderDialog,
+        );
+        button(
+            ui,
+            "Paste",
+            "Paste a picture or a copied image file (Ctrl+V)",
+            Command::Paste,
+        );
+        button(
+            ui,
+            "Screenshot",
+            "Describe the screen; this window hides meanwhile (Ctrl+Shift+S)",
+            Command::Screenshot,
+        );
         ui.separator();
         button(ui, "Speak", "Speak the caption again (F5)", Command::Speak);
         button(ui, "Stop", "Stop speaking (Escape)", Command::StopSpeech);
-        button(ui, "Copy caption", "Copy the caption as alt text (Ctrl+C)", Command::CopyCaption);
+        button(
+            ui,
+            "Copy caption",
+            "Copy the caption as alt text (Ctrl+C)",
+            Command::CopyCaption,
+        );
         ui.checkbox(&mut state.settings.auto_speak, "Auto-speak")
             .on_hover_text("Speak each caption as soon as it is ready");
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
             button(ui, "Help", "Keyboard shortcuts (F1)", Command::ToggleHelp);
-            button(ui, "Settings", "Beam size, voice, theme and text size (Ctrl+Comma)", Command::ToggleSettings);
+            button(
+                ui,
+                "Settings",
+                "Beam size, voice, theme and text size (Ctrl+Comma)",
+                Command::ToggleSettings,
+            );
         });
     });
     ui.add_space(2.0);
@@ -117,17 +148,33 @@ fn browse_ui(ui: &mut Ui, state: &AppState) -> Vec<Command> {
     ui.horizontal(|ui| {
         let at_start = folder.index == 0;
         let at_end = folder.index + 1 >= folder.images.len();
-        if ui.add_enabled(!at_start, egui::Button::new("First")).on_hover_text("First picture (Home)").clicked() {
+        if ui
+            .add_enabled(!at_start, egui::Button::new("First"))
+            .on_hover_text("First picture (Home)")
+            .clicked()
+        {
             out.push(Command::Navigate(Nav::First));
         }
-        if ui.add_enabled(!at_start, egui::Button::new("Previous")).on_hover_text("Previous picture (Left arrow)").clicked() {
+        if ui
+            .add_enabled(!at_start, egui::Button::new("Previous"))
+            .on_hover_text("Previous picture (Left arrow)")
+            .clicked()
+        {
             out.push(Command::Navigate(Nav::Previous));
         }
         ui.label(RichText::new(folder.position()).strong());
-        if ui.add_enabled(!at_end, egui::Button::new("Next")).on_hover_text("Next picture (Right arrow)").clicked() {
+        if ui
+            .add_enabled(!at_end, egui::Button::new("Next"))
+            .on_hover_text("Next picture (Right arrow)")
+            .clicked()
+        {
             out.push(Command::Navigate(Nav::Next));
         }
-        if ui.add_enabled(!at_end, egui::Button::new("Last")).on_hover_text("Last picture (End)").clicked() {
+        if ui
+            .add_enabled(!at_end, egui::Button::new("Last"))
+            .on_hover_text("Last picture (End)")
+            .clicked()
+        {
             out.push(Command::Navigate(Nav::Last));
         }
         if let Some(shown) = &state.shown {
@@ -154,11 +201,24 @@ fn main_ui(ui: &mut Ui, state: &mut AppState) -> Vec<Command> {
             .inner_margin(10.0)
             .show(ui, |ui| {
                 ui.horizontal(|ui| {
-                    if ui.button("Dismiss").on_hover_text("Hide this message").clicked() {
+                    if ui
+                        .button("Dismiss")
+                        .on_hover_text("Hide this message")
+                        .clicked()
+                    {
                         out.push(Command::DismissMessage);
                     }
-                    let prefix = if message.kind == MessageKind::Error { "Problem: " } else { "" };
-                    ui.add(egui::Label::new(RichText::new(format!("{prefix}{}", message.text)).color(text)).wrap());
+                    let prefix = if message.kind == MessageKind::Error {
+                        "Problem: "
+                    } else {
+                        ""
+                    };
+                    ui.add(
+                        egui::Label::new(
+                            RichText::new(format!("{prefix}{}", message.text)).color(text),
+                        )
+                        .wrap(),
+                    );
                 });
             });
         ui.add_space(6.0);
@@ -181,7 +241,11 @@ fn caption_ui(ui: &mut Ui, state: &AppState) {
         CaptionState::Waiting => {
             ui.horizontal(|ui| {
                 ui.spinner();
-                let text = if loading { "Loading model…" } else { "Describing the picture…" };
+                let text = if loading {
+                    "Loading model…"
+                } else {
+                    "Describing the picture…"
+                };
                 ui.heading(text);
             });
         }
@@ -204,9 +268,10 @@ fn caption_ui(ui: &mut Ui, state: &AppState) {
 }
 
 fn image_ui(ui: &mut Ui, state: &mut AppState) {
-    let alt = state
-        .caption_text()
-        .map_or_else(|| "The picture being described".to_owned(), |c| format!("Picture: {c}"));
+    let alt = state.caption_text().map_or_else(
+        || "The picture being described".to_owned(),
+        |c| format!("Picture: {c}"),
+    );
     let Some(shown) = &mut state.shown else {
         return;
     };
@@ -222,7 +287,8 @@ fn image_ui(ui: &mut Ui, state: &mut AppState) {
         let rgba = image.to_rgba8();
         let size = [rgba.width() as usize, rgba.height() as usize];
         let color = egui::ColorImage::from_rgba_unmultiplied(size, rgba.as_raw());
-        ui.ctx().load_texture("shown-image", color, egui::TextureOptions::LINEAR)
+        ui.ctx()
+            .load_texture("shown-image", color, egui::TextureOptions::LINEAR)
     });
     let tex_size = texture.size_vec2();
     let avail = ui.available_size();
@@ -260,20 +326,37 @@ fn details_ui(ui: &mut Ui, captioned: &Captioned) {
                 let pct = w.prob * 100.0;
                 let color = prob_color(w.prob, dark);
                 ui.vertical(|ui| {
-                    let mut text = RichText::new(&w.word).size(ui.text_style_height(&egui::TextStyle::Body) * 1.3).color(color);
+                    let mut text = RichText::new(&w.word)
+                        .size(ui.text_style_height(&egui::TextStyle::Body) * 1.3)
+                        .color(color);
                     if w.prob < 0.5 {
                         text = text.underline();
                     }
-                    ui.label(text)
+                    ui.add(egui::Label::new(text).extend())
                         .accessible_name(format!("Word {}: {}, {:.0}%", i + 1, w.word, pct))
                         .on_hover_text(format!("\"{}\": the model gave it {:.1}%", w.word, pct));
                     ui.label(RichText::new(format!("{pct:.0}%")).small().color(color));
                 });
             }
+            // The end token: how sure the model was that the sentence ends here.
+            let pct = best.end_prob * 100.0;
+            let color = prob_color(best.end_prob, dark);
+            ui.vertical(|ui| {
+                let size = ui.text_style_height(&egui::TextStyle::Body) * 1.3;
+                ui.add(
+                    egui::Label::new(RichText::new("(end)").size(size).color(color).italics())
+                        .extend(),
+                )
+                .accessible_name(format!("End of caption, {pct:.0}%"))
+                .on_hover_text(format!("The model gave ending the caption here {pct:.1}%"));
+                ui.label(RichText::new(format!("{pct:.0}%")).small().color(color));
+            });
         });
         ui.add_space(12.0);
         ui.separator();
         ui.label(RichText::new("Candidates").strong());
+        // The caption column takes the width the other three leave, so captions wrap by words.
+        let caption_width = (ui.available_width() - 220.0).max(120.0);
         egui::Grid::new("candidates")
             .striped(true)
             .num_columns(4)
@@ -287,13 +370,18 @@ fn details_ui(ui: &mut Ui, captioned: &Captioned) {
                 for (i, c) in captioned.candidates.iter().enumerate() {
                     let pct = format_percent(c.prob);
                     ui.label(format!("{}", i + 1));
-                    ui.add(egui::Label::new(&c.text).wrap())
-                        .accessible_name(format!(
-                            "Candidate {}: {}; probability {pct}; log-probability {:.2}",
-                            i + 1,
-                            c.text,
-                            c.log_prob
-                        ));
+                    ui.scope(|ui| {
+                        ui.set_min_width(caption_width);
+                        ui.set_max_width(caption_width);
+                        ui.add(egui::Label::new(&c.text).wrap())
+                    })
+                    .inner
+                    .accessible_name(format!(
+                        "Candidate {}: {}; probability {pct}; log-probability {:.2}",
+                        i + 1,
+                        c.text,
+                        c.log_prob
+                    ));
                     ui.label(pct);
                     ui.label(format!("{:.2}", c.log_prob));
                     ui.end_row();
@@ -434,7 +522,10 @@ fn drop_hint_ui(ctx: &egui::Context) {
         return;
     }
     let screen = ctx.content_rect();
-    let painter = ctx.layer_painter(egui::LayerId::new(egui::Order::Foreground, egui::Id::unique("seesay-drop-hint")));
+    let painter = ctx.layer_painter(egui::LayerId::new(
+        egui::Order::Foreground,
+        egui::Id::unique("seesay-drop-hint"),
+    ));
     painter.rect_filled(screen, 0.0, Color32::from_black_alpha(190));
     painter.text(
         screen.center(),

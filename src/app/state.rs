@@ -240,7 +240,9 @@ pub fn confidence(c: &CaptionCandidate) -> f32 {
 /// "a dog on grass" → "A dog on grass." or "Probably: a dog on grass." below the threshold.
 pub fn hedged(c: &CaptionCandidate, threshold: f32) -> String {
     let text = c.text.trim();
-    if confidence(c) < threshold {
+    if text.is_empty() {
+        "No description: the model found no words for this picture.".to_owned()
+    } else if confidence(c) < threshold {
         format!("Probably: {text}.")
     } else {
         let mut chars = text.chars();
@@ -277,6 +279,9 @@ mod tests {
     #[test]
     fn hedges_below_threshold_only() {
         assert_eq!(hedged(&cand("a dog runs", 0.9), 0.3), "A dog runs.");
-        assert_eq!(hedged(&cand("a dog runs", 0.1), 0.3), "Probably: a dog runs.");
+        assert_eq!(
+            hedged(&cand("a dog runs", 0.1), 0.3),
+            "Probably: a dog runs."
+        );
     }
 }

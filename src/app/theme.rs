@@ -26,7 +26,7 @@ impl SeesayApp {
                 (TextStyle::Body, FontId::proportional(base)),
                 (TextStyle::Button, FontId::proportional(base)),
                 (TextStyle::Monospace, FontId::monospace(base * 0.95)),
-                (TextStyle::Heading, FontId::proportional(base * 1.9)),
+                (TextStyle::Heading, FontId::proportional(base * 1.6)),
             ]
             .into();
             style.spacing.button_padding = egui::vec2(8.0, 4.0) * scale.max(1.0);

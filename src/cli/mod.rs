@@ -1,6 +1,7 @@
 //! Parses the command line and dispatches to one module per verb.
 
 mod caption;
+mod describe;
 mod eval;
 mod speak;
 mod train;
@@ -33,6 +34,8 @@ enum Verb {
     Caption(caption::CaptionArgs),
     /// Train a decoder on a captioning dataset.
     Train(train::TrainArgs),
+    /// Caption a whole folder to JSON lines or CSV (batched, resumable).
+    Describe(describe::DescribeArgs),
     /// Score a model on a dataset split (BLEU, ROUGE-L, CIDEr-D, and a human row).
     #[command(alias = "evaluate")]
     Eval(eval::EvalArgs),
@@ -76,6 +79,7 @@ pub fn run() -> Result<ExitCode> {
     match cli.verb {
         Some(Verb::Caption(args)) => caption::run(&args),
         Some(Verb::Train(args)) => train::run(&args),
+        Some(Verb::Describe(args)) => describe::run(&args),
         Some(Verb::Eval(args)) => eval::run(&args),
         Some(Verb::Speak(args)) => speak::run(&args),
         None => {

@@ -71,11 +71,12 @@ impl Decoder {
         Ok((candle_nn::ops::log_softmax(&logits, D::Minus1)?, state))
     }
 
-    /// Teacher-forced logits for whole captions.
+    /// Teacher-forced LSTM outputs for whole captions, flattened to (B·T, H).
     ///
     /// `features` is (B, F); `inputs` is (B, T) token ids starting with the start token.
-    /// Returns (B, T, V): position t predicts the token after `inputs[t]`. Dropout
-    /// applies when an RNG is given; it draws the masks, so a seeded run repeats exactly.
+    /// Row b·T + t is the output that predicts the token after `inputs[b, t]`; apply
+    /// [`Decoder::logits`] to the rows that matter. Dropout applies when an RNG is given;
+    /// it draws the masks, so a seeded run repeats exactly.
     pub fn forward_sequence(
         &self,
         features: &Tensor,
@@ -122,7 +123,12 @@ impl Decoder {
         if let Some(rng) = dropout {
             hs = apply_dropout(&hs, p, rng)?;
         }
-        Ok(self.out.forward(&hs)?.reshape((b, t, self.cfg.vocab_size))?)
+        Ok(hs)
+    }
+
+    /// Vocabulary logits for LSTM outputs: (N, H) -> (N, V).
+    pub fn logits(&self, hidden: &Tensor) -> Result<Tensor> {
+        Ok(self.out.forward(hidden)?)
     }
 
     /// A view of this decoder as the step function beam search drives.

@@ -37,14 +37,16 @@ impl SystemClipboard {
     /// Opens the system clipboard; failures are reported on use.
     pub fn new() -> Self {
         Self {
-            inner: arboard::Clipboard::new().map_err(|e| format!("The clipboard is not available: {e}")),
+            inner: arboard::Clipboard::new()
+                .map_err(|e| format!("The clipboard is not available: {e}")),
         }
     }
 
     fn clipboard(&mut self) -> Result<&mut arboard::Clipboard, String> {
         if self.inner.is_err() {
             // Try again: the display may have come up since.
-            self.inner = arboard::Clipboard::new().map_err(|e| format!("The clipboard is not available: {e}"));
+            self.inner = arboard::Clipboard::new()
+                .map_err(|e| format!("The clipboard is not available: {e}"));
         }
         self.inner.as_mut().map_err(|e| e.clone())
     }
@@ -109,7 +111,10 @@ impl MemoryClipboard {
             ClipboardContent::Text(t) => classify_text(&t),
             other => other,
         };
-        *self.content.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = content;
+        *self
+            .content
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = content;
     }
 
     /// The contents now.
@@ -197,7 +202,10 @@ mod tests {
 
     #[test]
     fn plain_text_is_text() {
-        assert!(matches!(classify_text("hello world"), ClipboardContent::Text(_)));
+        assert!(matches!(
+            classify_text("hello world"),
+            ClipboardContent::Text(_)
+        ));
         assert!(matches!(classify_text("  \n"), ClipboardContent::Empty));
     }
 

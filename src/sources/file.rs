@@ -63,7 +63,13 @@ pub fn resolve(path: &Path) -> Result<Opened, String> {
     let siblings = path
         .parent()
         .filter(|_| is_image_path(path))
-        .map(|dir| if dir.as_os_str().is_empty() { Path::new(".") } else { dir })
+        .map(|dir| {
+            if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            }
+        })
         .and_then(|dir| list_images(dir).ok())
         .map(|list| {
             let abs = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
@@ -95,7 +101,10 @@ fn natural_key(path: &Path) -> Vec<(String, u64)> {
             digits.push(c);
         } else {
             if !digits.is_empty() {
-                key.push((std::mem::take(&mut text), digits.parse().unwrap_or(u64::MAX)));
+                key.push((
+                    std::mem::take(&mut text),
+                    digits.parse().unwrap_or(u64::MAX),
+                ));
                 digits.clear();
             }
             text.push(c);
@@ -111,7 +120,7 @@ mod tests {
 
     #[test]
     fn natural_order_puts_2_before_10() {
-        let mut v = vec![PathBuf::from("img10.jpg"), PathBuf::from("img2.jpg")];
+        let mut v = [PathBuf::from("img10.jpg"), PathBuf::from("img2.jpg")];
         v.sort_by_key(|p| natural_key(p));
         assert_eq!(v[0], PathBuf::from("img2.jpg"));
     }
