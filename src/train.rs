@@ -15,7 +15,7 @@ use candle_nn::{VarBuilder, VarMap};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::data::{Dataset, Split};
@@ -230,6 +230,7 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    seeded_init(&vars, opts.seed)?;
     let mut adam = AdamW::new(vars.clone(), opts.weight_decay)?;
 
     let mut report = TrainReport {
@@ -355,6 +356,48 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
         })?;
     }
     Ok(report)
+}
+
+/// Draws every initial weight from `seed`, as PyTorch initialises these layers:
+/// embeddings N(0, 1), LSTM weights and biases U(±1/√H), linear layers U(±1/√fan_in).
+///
+/// candle's own initialisers draw from an unseeded generator, which would make two runs
+/// with the same seed differ.
+fn seeded_init(vars: &[(String, candle_core::Var)], seed: u64) -> Result<()> {
+    let mut sorted: Vec<&(String, candle_core::Var)> = vars.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x5EE5_A1);
+    for (name, var) in sorted {
+        let dims = var.dims().to_vec();
+        let n: usize = dims.iter().product();
+        let values: Vec<f32> = if name.starts_with("embed.") {
+            (0..n).map(|_| normal(&mut rng)).collect()
+        } else {
+            let fan_in = if name.starts_with("lstm.") {
+                dims.first().map_or(1, |d| d / 4)
+            } else if dims.len() >= 2 {
+                dims.get(1).copied().unwrap_or(1)
+            } else {
+                // A bias: its layer's fan-in is the width of the matching weight.
+                let weight = name.replace(".bias", ".weight");
+                vars.iter()
+                    .find(|(k, _)| *k == weight)
+                    .and_then(|(_, w)| w.dims().get(1).copied())
+                    .unwrap_or(1)
+            };
+            let bound = 1.0 / (fan_in.max(1) as f32).sqrt();
+            (0..n).map(|_| rng.random_range(-bound..bound)).collect()
+        };
+        var.set(&Tensor::from_vec(values, dims, var.device())?)?;
+    }
+    Ok(())
+}
+
+/// A standard normal draw (Box-Muller).
+fn normal(rng: &mut StdRng) -> f32 {
+    let u1: f32 = rng.random_range(f32::EPSILON..1.0);
+    let u2: f32 = rng.random();
+    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f32::consts::PI * u2).cos()
 }
 
 /// Longest caption used in training, in words (longer ones are cut).

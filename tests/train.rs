@@ -51,7 +51,11 @@ fn training_lowers_the_loss_and_a_resumed_run_ends_identically() {
     assert_eq!(resumed.history.len(), 3);
     for (a, b) in report.history.iter().zip(&resumed.history) {
         assert_eq!(a.train_loss, b.train_loss, "epoch {}", a.epoch);
-        assert_eq!(a.dev, b.dev, "epoch {}", a.epoch);
+        // Metrics sum over hash maps, so only the last bits of the float may differ.
+        let (x, y) = (a.dev, b.dev);
+        for (p, q) in x.bleu.iter().chain([&x.rouge_l, &x.cider_d]).zip(y.bleu.iter().chain([&y.rouge_l, &y.cider_d])) {
+            assert!((p - q).abs() < 1e-9, "epoch {}: {x:?} vs {y:?}", a.epoch);
+        }
     }
     assert_eq!(report.best_epoch, resumed.best_epoch);
     let a = std::fs::read(whole.join("decoder.safetensors")).unwrap();
