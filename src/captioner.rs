@@ -157,7 +157,11 @@ impl Captioner {
     /// Captions a batch of prepared 224x224 images with one encoder call.
     ///
     /// Timings are for the whole batch, split evenly across images.
-    pub fn caption_prepared(&self, images: &[RgbImage], opts: &CaptionOptions) -> Result<Vec<Captioned>> {
+    pub fn caption_prepared(
+        &self,
+        images: &[RgbImage],
+        opts: &CaptionOptions,
+    ) -> Result<Vec<Captioned>> {
         if images.is_empty() {
             return Ok(Vec::new());
         }
@@ -183,7 +187,8 @@ impl Captioner {
         let mut results = Vec::with_capacity(images.len());
         for i in 0..images.len() {
             let init = stepper.select(&state, &[i])?;
-            let hyps = decode::beam_search(&stepper, init, vocab::START_ID, vocab::END_ID, &params)?;
+            let hyps =
+                decode::beam_search(&stepper, init, vocab::START_ID, vocab::END_ID, &params)?;
             results.push(hyps);
         }
         let beam_ms = ms(t2.elapsed());
@@ -201,7 +206,10 @@ impl Captioner {
                 if candidates.is_empty() {
                     return Err(Error::Other("beam search returned no caption".into()));
                 }
-                Ok(Captioned { candidates, timings })
+                Ok(Captioned {
+                    candidates,
+                    timings,
+                })
             })
             .collect()
     }
@@ -217,7 +225,11 @@ impl Captioner {
                 prob: lp.exp(),
             })
             .collect();
-        let text = words.iter().map(|w| w.word.as_str()).collect::<Vec<_>>().join(" ");
+        let text = words
+            .iter()
+            .map(|w| w.word.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
         CaptionCandidate {
             text,
             words,

@@ -11,8 +11,9 @@ use candle_core::{Device, Tensor};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
+use crate::data::ImageEntry;
 use crate::model::efficientnet::FEATURE_DIM;
-use crate::model::EfficientNetLite0;
+use crate::model::{EfficientNetLite0, EncoderConfig, ModelFiles};
 use crate::preprocess::{self, Normalization};
 use crate::{Error, Result};
 
@@ -88,17 +89,20 @@ pub fn fill(
     }
     let bar = ProgressBar::new(todo.len() as u64);
     bar.set_style(
-        ProgressStyle::with_template(
-            "encoding {bar:30} {pos}/{len} images  {per_sec}  ETA {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template("encoding {bar:30} {pos}/{len} images  {per_sec}  ETA {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let started = Instant::now();
     let mut since_save = 0;
     for chunk in todo.chunks(BATCH) {
         let decoded: Vec<(&str, Result<image::RgbImage>)> = chunk
             .par_iter()
-            .map(|j| (j.id, preprocess::load_image(j.path).map(|i| preprocess::prepare(&i))))
+            .map(|j| {
+                (
+                    j.id,
+                    preprocess::load_image(j.path).map(|i| preprocess::prepare(&i)),
+                )
+            })
             .collect();
         let mut ids = Vec::with_capacity(chunk.len());
         let mut images = Vec::with_capacity(chunk.len());
@@ -135,4 +139,59 @@ pub fn fill(
         todo.len() as f64 / secs.max(1e-9)
     );
     Ok(failures)
+}
+
+/// Cached features for `entries`, computing what is missing. Images that cannot be read are reported and left out.
+pub fn cached<'a>(
+    encoder_files: &ModelFiles,
+    enc_cfg: &EncoderConfig,
+    dataset_name: &str,
+    entries: impl Iterator<Item = &'a ImageEntry>,
+    cache_dir: &Path,
+    device: &Device,
+) -> Result<Features> {
+    let hash = encoder_files.encoder_sha256();
+    let path = cache_path(&cache_dir.join(sanitize(dataset_name)), &hash);
+    let mut cache = load(&path)?;
+    let entries: Vec<&ImageEntry> = entries.collect();
+    let jobs: Vec<Job> = entries
+        .iter()
+        .map(|e| Job {
+            id: &e.id,
+            path: &e.path,
+        })
+        .collect();
+    if jobs.iter().any(|j| !cache.contains_key(j.id)) {
+        let encoder = crate::model::load_encoder(encoder_files, device)?;
+        let failures = fill(
+            &mut cache,
+            &jobs,
+            &encoder,
+            &enc_cfg.normalization,
+            device,
+            &path,
+        )?;
+        if !failures.is_empty() {
+            eprintln!(
+                "{} images could not be read and are left out:",
+                failures.len()
+            );
+            for (id, e) in failures.iter().take(5) {
+                eprintln!("  {id}: {e}");
+            }
+        }
+    }
+    Ok(cache)
+}
+
+fn sanitize(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }

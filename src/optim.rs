@@ -59,7 +59,11 @@ impl AdamW {
             }
         }
         let norm = sq.sqrt();
-        let scale = if norm > clip { clip / (norm + 1e-6) } else { 1.0 };
+        let scale = if norm > clip {
+            clip / (norm + 1e-6)
+        } else {
+            1.0
+        };
         self.step += 1;
         let t = self.step as i32;
         let bc1 = 1.0 - self.beta1.powi(t);

@@ -138,7 +138,11 @@ pub fn to_tensor(images: &[RgbImage], norm: &Normalization, device: &Device) -> 
             }
         }
     }
-    Ok(Tensor::from_vec(data, (images.len(), 3, side, side), device)?)
+    Ok(Tensor::from_vec(
+        data,
+        (images.len(), 3, side, side),
+        device,
+    )?)
 }
 
 #[cfg(test)]

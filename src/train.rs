@@ -22,9 +22,9 @@ use crate::data::{Dataset, Split};
 use crate::eval;
 use crate::feature_cache::{self, Features};
 use crate::metrics::Scores;
-use crate::model::{files, DecoderConfig, EncoderConfig, ModelConfig, ModelFiles};
 use crate::model::config::FORMAT_VERSION;
-use crate::model::Decoder;
+use crate::model::{files, DecoderConfig, EncoderConfig, ModelConfig, ModelFiles};
+use crate::model::{weights, Decoder};
 use crate::optim::AdamW;
 use crate::vocab::{self, Vocab};
 use crate::{Error, Result};
@@ -174,7 +174,7 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
         )));
     }
 
-    let features = cached_features(
+    let features = feature_cache::cached(
         &encoder_files,
         &enc_cfg,
         &data.name,
@@ -263,7 +263,11 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
     // Dev images whose file could not be read have no feature and are left out of both lists.
     let (dev_feats, dev_refs): (Vec<&[f32]>, Vec<Vec<String>>) = dev_imgs
         .iter()
-        .filter_map(|e| features.get(&e.id).map(|f| (f.as_slice(), e.captions.clone())))
+        .filter_map(|e| {
+            features
+                .get(&e.id)
+                .map(|f| (f.as_slice(), e.captions.clone()))
+        })
         .unzip();
     let steps_per_epoch = examples.len().div_ceil(opts.batch_size);
     let total_steps = (steps_per_epoch * opts.epochs).max(1);
@@ -278,14 +282,13 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
             break;
         }
         let t0 = Instant::now();
-        let mut rng = StdRng::seed_from_u64(opts.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64));
+        let mut rng =
+            StdRng::seed_from_u64(opts.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64));
         let batches = length_bucketed_batches(&examples, opts.batch_size, &mut rng);
         let bar = ProgressBar::new(steps_per_epoch as u64);
         bar.set_style(
-            ProgressStyle::with_template(
-                "epoch {prefix} {bar:30} {pos}/{len}  {msg}  ETA {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template("epoch {prefix} {bar:30} {pos}/{len}  {msg}  ETA {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar.set_prefix(format!("{}", epoch + 1));
         let (mut loss_sum, mut tokens) = (0f64, 0usize);
@@ -304,11 +307,20 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
             loss_sum += l * b.n_tokens as f64;
             tokens += b.n_tokens;
             let secs = t0.elapsed().as_secs_f64().max(1e-9);
-            let msg = format!("loss {:.3}  {:.0} tok/s", loss_sum / tokens as f64, tokens as f64 / secs);
+            let msg = format!(
+                "loss {:.3}  {:.0} tok/s",
+                loss_sum / tokens as f64,
+                tokens as f64 / secs
+            );
             bar.inc(1);
             // Without a terminal the bar is hidden; a line every 100 batches shows progress in logs.
             if quiet_bar && bar.position().is_multiple_of(100) {
-                eprintln!("epoch {} batch {}/{}  {msg}", epoch + 1, bar.position(), steps_per_epoch);
+                eprintln!(
+                    "epoch {} batch {}/{}  {msg}",
+                    epoch + 1,
+                    bar.position(),
+                    steps_per_epoch
+                );
             }
             bar.set_message(msg);
         }
@@ -345,15 +357,27 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
                 decoder: dec_cfg,
             };
             let weights = decoder_bytes(&vars, opts.f16)?;
-            write_model(&opts.out, &model_cfg, &vocab, &encoder_files.encoder, &weights)?;
+            write_model(
+                &opts.out,
+                &model_cfg,
+                &vocab,
+                &encoder_files.encoder,
+                &weights,
+            )?;
         }
-        write_checkpoint(&state_dir, &vars, &adam, &vocab, &CheckpointState {
-            epochs_done: epoch + 1,
-            optimizer_steps: adam.steps(),
-            seed: opts.seed,
-            decoder: dec_cfg,
-            report: report.clone(),
-        })?;
+        write_checkpoint(
+            &state_dir,
+            &vars,
+            &adam,
+            &vocab,
+            &CheckpointState {
+                epochs_done: epoch + 1,
+                optimizer_steps: adam.steps(),
+                seed: opts.seed,
+                decoder: dec_cfg,
+                report: report.clone(),
+            },
+        )?;
     }
     Ok(report)
 }
@@ -366,7 +390,7 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
 fn seeded_init(vars: &[(String, candle_core::Var)], seed: u64) -> Result<()> {
     let mut sorted: Vec<&(String, candle_core::Var)> = vars.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut rng = StdRng::seed_from_u64(seed ^ 0x5EE5_A1);
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x005E_E5A1);
     for (name, var) in sorted {
         let dims = var.dims().to_vec();
         let n: usize = dims.iter().product();
@@ -408,52 +432,6 @@ fn limited<'a>(
     max: Option<usize>,
 ) -> Vec<&'a crate::data::ImageEntry> {
     it.take(max.unwrap_or(usize::MAX)).collect()
-}
-
-/// Cached features for `entries`, computing what is missing. Images that cannot be read are reported and left out.
-pub fn cached_features<'a>(
-    encoder_files: &ModelFiles,
-    enc_cfg: &EncoderConfig,
-    dataset_name: &str,
-    entries: impl Iterator<Item = &'a crate::data::ImageEntry>,
-    cache_dir: &Path,
-    device: &Device,
-) -> Result<Features> {
-    let hash = encoder_files.encoder_sha256();
-    let path = feature_cache::cache_path(&cache_dir.join(sanitize(dataset_name)), &hash);
-    let mut cache = feature_cache::load(&path)?;
-    let entries: Vec<&crate::data::ImageEntry> = entries.collect();
-    let jobs: Vec<feature_cache::Job> = entries
-        .iter()
-        .map(|e| feature_cache::Job {
-            id: &e.id,
-            path: &e.path,
-        })
-        .collect();
-    if jobs.iter().any(|j| !cache.contains_key(j.id)) {
-        let encoder = crate::model::load_encoder(encoder_files, device)?;
-        let failures = feature_cache::fill(
-            &mut cache,
-            &jobs,
-            &encoder,
-            &enc_cfg.normalization,
-            device,
-            &path,
-        )?;
-        if !failures.is_empty() {
-            eprintln!("{} images could not be read and are left out:", failures.len());
-            for (id, e) in failures.iter().take(5) {
-                eprintln!("  {id}: {e}");
-            }
-        }
-    }
-    Ok(cache)
-}
-
-fn sanitize(name: &str) -> String {
-    name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
-        .collect()
 }
 
 fn stack_features(features: &Features, ids: &[&str], device: &Device) -> Result<Tensor> {
@@ -556,20 +534,23 @@ fn decoder_bytes(vars: &[(String, candle_core::Var)], f16: bool) -> Result<Vec<u
     let dtype = if f16 { DType::F16 } else { DType::F32 };
     let tensors: HashMap<String, Tensor> = vars
         .iter()
-        .map(|(k, v)| Ok((k.clone(), v.as_tensor().to_dtype(dtype)?.to_device(&Device::Cpu)?)))
+        .map(|(k, v)| {
+            Ok((
+                k.clone(),
+                v.as_tensor().to_dtype(dtype)?.to_device(&Device::Cpu)?,
+            ))
+        })
         .collect::<Result<_>>()?;
-    serialize(tensors)
+    weights::to_bytes(tensors)
 }
 
-/// Safetensors bytes of named tensors, in name order.
-pub fn serialize(tensors: HashMap<String, Tensor>) -> Result<Vec<u8>> {
-    let mut sorted: Vec<(String, Tensor)> = tensors.into_iter().collect();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
-    safetensors::serialize(sorted, None)
-        .map_err(|e| Error::Other(format!("cannot serialise weights: {e}")))
-}
-
-fn write_model(out: &Path, cfg: &ModelConfig, vocab: &Vocab, encoder: &[u8], decoder: &[u8]) -> Result<()> {
+fn write_model(
+    out: &Path,
+    cfg: &ModelConfig,
+    vocab: &Vocab,
+    encoder: &[u8],
+    decoder: &[u8],
+) -> Result<()> {
     // The model files sit directly in `out`; the checkpoint folder beside them is kept.
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let json = serde_json::to_vec_pretty(cfg).map_err(|e| Error::Json {
@@ -621,7 +602,7 @@ fn write_checkpoint(
         let n = bytes.len();
         tensors.insert(key.into(), Tensor::from_vec(bytes, n, &Device::Cpu)?);
     }
-    atomic_write(&dir.join(CHECKPOINT_FILE), &serialize(tensors)?)
+    atomic_write(&dir.join(CHECKPOINT_FILE), &weights::to_bytes(tensors)?)
 }
 
 type Resumed = (CheckpointState, Vocab, HashMap<String, Tensor>);
@@ -638,8 +619,8 @@ fn read_checkpoint(dir: &Path) -> Result<Option<Resumed>> {
             path.display()
         ))
     };
-    let mut tensors = candle_core::safetensors::load(&path, &Device::Cpu)
-        .map_err(|e| damaged(&e.to_string()))?;
+    let mut tensors =
+        candle_core::safetensors::load(&path, &Device::Cpu).map_err(|e| damaged(&e.to_string()))?;
     let mut text = |key: &str| -> Result<Vec<u8>> {
         let t = tensors.remove(key).ok_or_else(|| damaged(key))?;
         Ok(t.to_vec1::<u8>()?)

@@ -19,7 +19,9 @@ fn small_model(dir: &Path) -> PathBuf {
 
 fn photo(dir: &Path) -> PathBuf {
     let path = dir.join("photo.png");
-    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x * 4) as u8, (y * 5) as u8, 90]));
+    let img = image::RgbImage::from_fn(64, 48, |x, y| {
+        image::Rgb([(x * 4) as u8, (y * 5) as u8, 90])
+    });
     img.save(&path).expect("writes a png");
     path
 }
@@ -44,7 +46,11 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -66,7 +72,13 @@ fn bad_files_are_reported_and_good_ones_still_captioned() {
     let missing = dir.path().join("missing.jpg");
 
     let paths = [&text, &empty, &good, &truncated, &bomb, &missing];
-    let mut args = vec!["caption", "--model", model.to_str().unwrap(), "--device", "cpu"];
+    let mut args = vec![
+        "caption",
+        "--model",
+        model.to_str().unwrap(),
+        "--device",
+        "cpu",
+    ];
     args.extend(paths.iter().map(|p| p.to_str().unwrap()));
     let out = seesay(&args);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -74,8 +86,15 @@ fn bad_files_are_reported_and_good_ones_still_captioned() {
 
     assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(stdout.lines().count(), 1, "only the good file is captioned: {stdout}");
-    assert!(stdout.starts_with(&format!("{}: ", good.display())), "{stdout}");
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "only the good file is captioned: {stdout}"
+    );
+    assert!(
+        stdout.starts_with(&format!("{}: ", good.display())),
+        "{stdout}"
+    );
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 5, "one line per bad file: {stderr}");
     for (bad, expect) in [
@@ -99,10 +118,23 @@ fn json_output_has_candidates_word_probabilities_and_timings() {
     let model = small_model(dir.path());
     let good = photo(dir.path());
     let out = seesay(&[
-        "caption", "--json", "--beam", "4", "--candidates", "3", "--device", "cpu",
-        "--model", model.to_str().unwrap(), good.to_str().unwrap(),
+        "caption",
+        "--json",
+        "--beam",
+        "4",
+        "--candidates",
+        "3",
+        "--device",
+        "cpu",
+        "--model",
+        model.to_str().unwrap(),
+        good.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     let cands = v["candidates"].as_array().expect("candidates");
     assert_eq!(cands.len(), 3);
@@ -113,10 +145,16 @@ fn json_output_has_candidates_word_probabilities_and_timings() {
         let text = c["text"].as_str().unwrap();
         assert_eq!(words.len(), text.split_whitespace().count());
         // The sentence probability is the product of its word probabilities and the end token's.
-        let product: f64 = words.iter().map(|w| w["prob"].as_f64().unwrap()).product::<f64>()
+        let product: f64 = words
+            .iter()
+            .map(|w| w["prob"].as_f64().unwrap())
+            .product::<f64>()
             * c["end_prob"].as_f64().unwrap();
         let prob = c["prob"].as_f64().unwrap();
-        assert!((product - prob).abs() <= 1e-4 * prob.max(1e-30) + 1e-9, "{product} vs {prob}");
+        assert!(
+            (product - prob).abs() <= 1e-4 * prob.max(1e-30) + 1e-9,
+            "{product} vs {prob}"
+        );
     }
     for key in ["decode_ms", "encode_ms", "beam_ms"] {
         assert!(v["timings_ms"][key].as_f64().unwrap() >= 0.0);
@@ -146,7 +184,12 @@ fn a_broken_model_directory_says_what_is_wrong() {
     let original = std::fs::read_to_string(&vocab).unwrap();
     let text = format!("{original}extra\n");
     std::fs::write(&vocab, text).unwrap();
-    let out = seesay(&["caption", "--model", model.to_str().unwrap(), good.to_str().unwrap()]);
+    let out = seesay(&[
+        "caption",
+        "--model",
+        model.to_str().unwrap(),
+        good.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("vocab_size"), "{stderr}");
@@ -154,8 +197,16 @@ fn a_broken_model_directory_says_what_is_wrong() {
     // A decoder file that is not safetensors at all.
     std::fs::write(&vocab, original).unwrap();
     std::fs::write(model.join("decoder.safetensors"), b"garbage").unwrap();
-    let out = seesay(&["caption", "--model", model.to_str().unwrap(), good.to_str().unwrap()]);
+    let out = seesay(&[
+        "caption",
+        "--model",
+        model.to_str().unwrap(),
+        good.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("decoder.safetensors") && stderr.contains("not a readable safetensors"), "{stderr}");
+    assert!(
+        stderr.contains("decoder.safetensors") && stderr.contains("not a readable safetensors"),
+        "{stderr}"
+    );
 }

@@ -83,17 +83,27 @@ fn encoder_matches_the_numpy_reference_on_real_photos() {
             .max_by(|a, b| a.1.total_cmp(b.1))
             .unwrap()
             .0;
-        assert_eq!(top1 as u64, entry["top5"][0]["index"].as_u64().unwrap(), "{name}");
+        assert_eq!(
+            top1 as u64,
+            entry["top5"][0]["index"].as_u64().unwrap(),
+            "{name}"
+        );
 
         let feature = out.features.squeeze(0).unwrap().to_vec1::<f32>().unwrap();
         assert_eq!(feature.len(), 1280);
         let ftol = entry["feature_tolerance"].as_f64().unwrap() as f32;
         for (a, b) in feature.iter().zip(floats(&entry["feature_first8"])) {
-            assert!((a - b).abs() <= ftol * b.abs().max(1.0), "{name}: feature {a} vs {b}");
+            assert!(
+                (a - b).abs() <= ftol * b.abs().max(1.0),
+                "{name}: feature {a} vs {b}"
+            );
         }
         let l2 = feature.iter().map(|v| v * v).sum::<f32>().sqrt();
         let want_l2 = entry["feature_l2"].as_f64().unwrap() as f32;
-        assert!((l2 - want_l2).abs() <= ftol * want_l2, "{name}: l2 {l2} vs {want_l2}");
+        assert!(
+            (l2 - want_l2).abs() <= ftol * want_l2,
+            "{name}: l2 {l2} vs {want_l2}"
+        );
         checked += 1;
     }
     assert!(checked >= 4, "at least the four bundled photos are checked");

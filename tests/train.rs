@@ -6,7 +6,10 @@ use candle_core::Device;
 use seesay::train::{train, TrainOptions};
 
 fn flickr8k() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/flickr8k"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/flickr8k"
+    ))
 }
 
 fn options(out: &Path, cache: &Path, epochs: usize) -> TrainOptions {
@@ -53,14 +56,22 @@ fn training_lowers_the_loss_and_a_resumed_run_ends_identically() {
         assert_eq!(a.train_loss, b.train_loss, "epoch {}", a.epoch);
         // Metrics sum over hash maps, so only the last bits of the float may differ.
         let (x, y) = (a.dev, b.dev);
-        for (p, q) in x.bleu.iter().chain([&x.rouge_l, &x.cider_d]).zip(y.bleu.iter().chain([&y.rouge_l, &y.cider_d])) {
+        for (p, q) in x
+            .bleu
+            .iter()
+            .chain([&x.rouge_l, &x.cider_d])
+            .zip(y.bleu.iter().chain([&y.rouge_l, &y.cider_d]))
+        {
             assert!((p - q).abs() < 1e-9, "epoch {}: {x:?} vs {y:?}", a.epoch);
         }
     }
     assert_eq!(report.best_epoch, resumed.best_epoch);
     let a = std::fs::read(whole.join("decoder.safetensors")).unwrap();
     let b = std::fs::read(split.join("decoder.safetensors")).unwrap();
-    assert!(a == b, "resumed weights differ from the uninterrupted run's");
+    assert!(
+        a == b,
+        "resumed weights differ from the uninterrupted run's"
+    );
 
     // The written model loads and captions.
     let captioner = seesay::captioner::Captioner::load(
@@ -68,10 +79,12 @@ fn training_lowers_the_loss_and_a_resumed_run_ends_identically() {
         &device,
     )
     .unwrap();
-    let img = image::open(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/examples/chelsea.jpg")).unwrap();
-    let c = captioner
-        .caption_image(&img, &Default::default())
-        .unwrap();
+    let img = image::open(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/examples/chelsea.jpg"
+    ))
+    .unwrap();
+    let c = captioner.caption_image(&img, &Default::default()).unwrap();
     assert!(!c.candidates.is_empty());
 }
 
@@ -85,20 +98,40 @@ fn the_feature_cache_is_reused_and_a_changed_encoder_invalidates_it() {
     let device = Device::Cpu;
 
     // Plant a fake feature under the real encoder's cache file: a re-run must reuse it.
-    let path = seesay::feature_cache::cache_path(&tmp.path().join(&data.name), &files.encoder_sha256());
+    let path =
+        seesay::feature_cache::cache_path(&tmp.path().join(&data.name), &files.encoder_sha256());
     let mut planted = seesay::feature_cache::Features::new();
     planted.insert(entry.id.clone(), vec![0.5; 1280]);
     seesay::feature_cache::save(&path, &planted).unwrap();
-    let got = seesay::train::cached_features(&files, &cfg, &data.name, std::iter::once(entry), tmp.path(), &device).unwrap();
+    let got = seesay::feature_cache::cached(
+        &files,
+        &cfg,
+        &data.name,
+        std::iter::once(entry),
+        tmp.path(),
+        &device,
+    )
+    .unwrap();
     assert_eq!(got[&entry.id], vec![0.5; 1280]);
 
     // The same weights with one value nudged: a new hash, so the feature is computed afresh.
     let mut bytes = files.encoder.to_vec();
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
-    let changed = seesay::model::ModelFiles { encoder: bytes.into(), ..seesay::model::ModelFiles::bundled().unwrap() };
+    let changed = seesay::model::ModelFiles {
+        encoder: bytes.into(),
+        ..seesay::model::ModelFiles::bundled().unwrap()
+    };
     assert_ne!(changed.encoder_sha256(), files.encoder_sha256());
-    let fresh = seesay::train::cached_features(&changed, &cfg, &data.name, std::iter::once(entry), tmp.path(), &device).unwrap();
+    let fresh = seesay::feature_cache::cached(
+        &changed,
+        &cfg,
+        &data.name,
+        std::iter::once(entry),
+        tmp.path(),
+        &device,
+    )
+    .unwrap();
     assert_ne!(fresh[&entry.id], vec![0.5; 1280]);
     assert_eq!(fresh[&entry.id].len(), 1280);
 }

@@ -75,11 +75,15 @@ pub fn run(args: &DescribeArgs) -> Result<ExitCode> {
         .filter(|p| !done.contains(&p.display().to_string()))
         .collect();
     if !done.is_empty() {
-        eprintln!("resuming: {} images already in {}", done.len(), args.out.display());
+        eprintln!(
+            "resuming: {} images already in {}",
+            done.len(),
+            args.out.display()
+        );
     }
     let device = args.model.device()?;
-    let captioner =
-        Captioner::load(&args.model.source(), &device).context("cannot load the captioning model")?;
+    let captioner = Captioner::load(&args.model.source(), &device)
+        .context("cannot load the captioning model")?;
     let opts = CaptionOptions {
         beam_size: args.beam.max(1),
         candidates: args.candidates.clamp(1, args.beam.max(1)),
@@ -158,7 +162,9 @@ fn walk(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> std::io::Result<
 }
 
 fn file_is_empty(path: &Path) -> bool {
-    std::fs::metadata(path).map(|m| m.len() == 0).unwrap_or(true)
+    std::fs::metadata(path)
+        .map(|m| m.len() == 0)
+        .unwrap_or(true)
 }
 
 /// Paths already written to the output (successes and reported failures alike).

@@ -9,7 +9,7 @@ use clap::Args;
 use serde::Serialize;
 
 use seesay::captioner::Captioner;
-use seesay::data::{LoadReport, Split};
+use seesay::data::Split;
 use seesay::metrics::Scores;
 
 use super::ModelArgs;
@@ -59,28 +59,6 @@ struct Outcome {
     seconds: f64,
 }
 
-/// Tells the user what was odd in the dataset files.
-pub fn print_load_report(r: &LoadReport) {
-    if r.fixed_lines > 0 {
-        eprintln!("dataset: {} lines had a quirk and were read anyway", r.fixed_lines);
-    }
-    if r.bad_lines > 0 {
-        eprintln!("dataset: {} malformed lines skipped, e.g.:", r.bad_lines);
-        for e in &r.bad_examples {
-            eprintln!("  {e}");
-        }
-    }
-    if r.captions_without_image > 0 {
-        eprintln!(
-            "dataset: {} captions name an image that does not exist, e.g.:",
-            r.captions_without_image
-        );
-        for e in &r.missing_examples {
-            eprintln!("  {e}");
-        }
-    }
-}
-
 /// Runs the evaluation and prints the table.
 pub fn run(args: &EvalArgs) -> Result<ExitCode> {
     let split: Split = args
@@ -88,28 +66,31 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
         .parse()
         .map_err(|e| anyhow::anyhow!("--split: {e}"))?;
     let device = args.model.device()?;
-    let captioner =
-        Captioner::load(&args.model.source(), &device).context("cannot load the captioning model")?;
+    let captioner = Captioner::load(&args.model.source(), &device)
+        .context("cannot load the captioning model")?;
     let (data, report) = seesay::data::open(&args.data)
         .with_context(|| format!("cannot read the dataset at {}", args.data.display()))?;
-    print_load_report(&report);
+    super::print_load_report(&report);
     let entries: Vec<_> = data
         .split(split)
         .take(args.max_images.unwrap_or(usize::MAX))
         .collect();
-    anyhow::ensure!(!entries.is_empty(), "the {split} split of the dataset is empty");
+    anyhow::ensure!(
+        !entries.is_empty(),
+        "the {split} split of the dataset is empty"
+    );
     let t0 = Instant::now();
     let files = match &args.model.model {
         Some(dir) => seesay::model::ModelFiles::read_dir(dir)?,
         None => seesay::model::ModelFiles::bundled()?,
     };
     let model = captioner.model();
-    let features = seesay::train::cached_features(
+    let features = seesay::feature_cache::cached(
         &files,
         &model.config.encoder,
         &data.name,
         entries.iter().copied(),
-        &args.cache.clone().unwrap_or_else(super::train::default_cache),
+        &args.cache.clone().unwrap_or_else(super::default_cache),
         &device,
     )?;
     let kept: Vec<_> = entries

@@ -89,3 +89,37 @@ pub fn run() -> Result<ExitCode> {
         }
     }
 }
+
+/// Tells the user what was odd in the dataset files.
+pub fn print_load_report(r: &seesay::data::LoadReport) {
+    if r.fixed_lines > 0 {
+        eprintln!(
+            "dataset: {} lines had a quirk and were read anyway",
+            r.fixed_lines
+        );
+    }
+    if r.bad_lines > 0 {
+        eprintln!("dataset: {} malformed lines skipped, e.g.:", r.bad_lines);
+        for e in &r.bad_examples {
+            eprintln!("  {e}");
+        }
+    }
+    if r.captions_without_image > 0 {
+        eprintln!(
+            "dataset: {} captions name an image that does not exist, e.g.:",
+            r.captions_without_image
+        );
+        for e in &r.missing_examples {
+            eprintln!("  {e}");
+        }
+    }
+}
+
+/// The default feature cache: $XDG_CACHE_HOME/seesay or ~/.cache/seesay.
+pub fn default_cache() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("seesay")
+}

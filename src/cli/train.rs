@@ -81,15 +81,6 @@ enum SelectArg {
     Bleu4,
 }
 
-/// The default feature cache: $XDG_CACHE_HOME/seesay or ~/.cache/seesay.
-pub fn default_cache() -> PathBuf {
-    std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("seesay")
-}
-
 /// Runs training and prints the summary.
 pub fn run(args: &TrainArgs) -> Result<ExitCode> {
     let selected = seesay::device::select(args.device)?;
@@ -98,10 +89,10 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
     }
     let (data, report) = seesay::data::open(&args.data)
         .with_context(|| format!("cannot read the dataset at {}", args.data.display()))?;
-    super::eval::print_load_report(&report);
+    super::print_load_report(&report);
     let mut opts = TrainOptions::new(
         args.out.clone(),
-        args.cache.clone().unwrap_or_else(default_cache),
+        args.cache.clone().unwrap_or_else(super::default_cache),
     );
     opts.epochs = args.epochs;
     opts.batch_size = args.batch_size.max(1);
@@ -124,8 +115,7 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
     opts.max_dev_images = args.max_dev_images;
     opts.stop_after = args.stop_after_epochs;
     let t0 = Instant::now();
-    let report = seesay::train::train(&data, &opts, &selected.device)
-        .context("training failed")?;
+    let report = seesay::train::train(&data, &opts, &selected.device).context("training failed")?;
     let secs = t0.elapsed().as_secs_f64();
     let train_tok: f64 = report.history.iter().map(|e| e.tokens_per_s).sum::<f64>()
         / report.history.len().max(1) as f64;

@@ -148,7 +148,13 @@ fn apply_dropout(x: &Tensor, p: f32, rng: &mut StdRng) -> Result<Tensor> {
     let keep = 1.0 - p;
     let scale = 1.0 / keep;
     let mask: Vec<f32> = (0..x.elem_count())
-        .map(|_| if rng.random::<f32>() < keep { scale } else { 0.0 })
+        .map(|_| {
+            if rng.random::<f32>() < keep {
+                scale
+            } else {
+                0.0
+            }
+        })
         .collect();
     let mask = Tensor::from_vec(mask, x.shape(), x.device())?;
     Ok(x.mul(&mask)?)

@@ -30,7 +30,8 @@ pub fn depthwise_relu6(x: &Tensor, w: &Tensor, b: &Tensor, stride: usize) -> Res
     let (pl, pr, _) = same_padding(wd, k, stride);
     let x = x.pad_with_zeros(2, pt, pb)?.pad_with_zeros(3, pl, pr)?;
     let y = x.conv2d(w, 0, stride, 1, c)?;
-    y.broadcast_add(&b.reshape((1, c, 1, 1))?)?.clamp(0f32, 6f32)
+    y.broadcast_add(&b.reshape((1, c, 1, 1))?)?
+        .clamp(0f32, 6f32)
 }
 
 struct DepthwiseRelu6 {
@@ -61,43 +62,41 @@ impl CustomOp3 for DepthwiseRelu6 {
         let (pl, pr, wo) = same_padding(wd, k, s);
         let (ph, pw) = (h + pt + pb, wd + pl + pr);
         let mut out = vec![0f32; n * c * ho * wo];
-        out.par_chunks_mut(ho * wo)
-            .enumerate()
-            .for_each_init(
-                || vec![0f32; ph * pw],
-                |padded, (plane, dst)| {
-                    let ch = plane % c;
-                    let src = &x[plane * h * wd..(plane + 1) * h * wd];
-                    for (y, row) in src.chunks_exact(wd).enumerate() {
-                        let start = (y + pt) * pw + pl;
-                        padded[start..start + wd].copy_from_slice(row);
-                    }
-                    let kernel = &w[ch * k * k..(ch + 1) * k * k];
-                    let bias = b[ch];
-                    for (oy, out_row) in dst.chunks_exact_mut(wo).enumerate() {
-                        out_row.fill(bias);
-                        for ky in 0..k {
-                            let in_row = &padded[(oy * s + ky) * pw..(oy * s + ky + 1) * pw];
-                            for kx in 0..k {
-                                let wv = kernel[ky * k + kx];
-                                if s == 1 {
-                                    let src = &in_row[kx..kx + wo];
-                                    for (o, v) in out_row.iter_mut().zip(src) {
-                                        *o += wv * v;
-                                    }
-                                } else {
-                                    for (ox, o) in out_row.iter_mut().enumerate() {
-                                        *o += wv * in_row[ox * s + kx];
-                                    }
+        out.par_chunks_mut(ho * wo).enumerate().for_each_init(
+            || vec![0f32; ph * pw],
+            |padded, (plane, dst)| {
+                let ch = plane % c;
+                let src = &x[plane * h * wd..(plane + 1) * h * wd];
+                for (y, row) in src.chunks_exact(wd).enumerate() {
+                    let start = (y + pt) * pw + pl;
+                    padded[start..start + wd].copy_from_slice(row);
+                }
+                let kernel = &w[ch * k * k..(ch + 1) * k * k];
+                let bias = b[ch];
+                for (oy, out_row) in dst.chunks_exact_mut(wo).enumerate() {
+                    out_row.fill(bias);
+                    for ky in 0..k {
+                        let in_row = &padded[(oy * s + ky) * pw..(oy * s + ky + 1) * pw];
+                        for kx in 0..k {
+                            let wv = kernel[ky * k + kx];
+                            if s == 1 {
+                                let src = &in_row[kx..kx + wo];
+                                for (o, v) in out_row.iter_mut().zip(src) {
+                                    *o += wv * v;
+                                }
+                            } else {
+                                for (ox, o) in out_row.iter_mut().enumerate() {
+                                    *o += wv * in_row[ox * s + kx];
                                 }
                             }
                         }
-                        for o in out_row.iter_mut() {
-                            *o = o.clamp(0.0, 6.0);
-                        }
                     }
-                },
-            );
+                    for o in out_row.iter_mut() {
+                        *o = o.clamp(0.0, 6.0);
+                    }
+                }
+            },
+        );
         Ok((CpuStorage::F32(out), Shape::from((n, c, ho, wo))))
     }
 }

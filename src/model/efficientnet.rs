@@ -82,7 +82,12 @@ impl MbConv {
             Some(e) => relu6(&e.pointwise(x)?)?,
             None => x.clone(),
         };
-        let h = depthwise_relu6(&h, &self.depthwise.weight, &self.depthwise.bias, self.stride)?;
+        let h = depthwise_relu6(
+            &h,
+            &self.depthwise.weight,
+            &self.depthwise.bias,
+            self.stride,
+        )?;
         let h = self.project.pointwise(&h)?;
         if self.residual {
             Ok((h + x)?)

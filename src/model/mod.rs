@@ -104,7 +104,12 @@ impl Model {
 
 /// Every decoder tensor with the shape the config implies, so errors name the culprit.
 pub fn decoder_shapes(cfg: &DecoderConfig) -> Vec<(&'static str, Vec<usize>)> {
-    let (f, e, h, v) = (cfg.feature_dim, cfg.embed_dim, cfg.hidden_dim, cfg.vocab_size);
+    let (f, e, h, v) = (
+        cfg.feature_dim,
+        cfg.embed_dim,
+        cfg.hidden_dim,
+        cfg.vocab_size,
+    );
     vec![
         ("img_proj.weight", vec![e, f]),
         ("img_proj.bias", vec![e]),
@@ -157,6 +162,6 @@ pub fn write_untrained(
         encoder: EncoderConfig::lite0(),
         decoder,
     };
-    let bytes = crate::train::serialize(tensors)?;
+    let bytes = weights::to_bytes(tensors)?;
     files::write_dir(dir, &config, &vocab, files::BUNDLED_ENCODER, &bytes)
 }

@@ -15,10 +15,11 @@ pub struct Weights {
 impl Weights {
     /// Parses safetensors bytes onto `device`, converting every tensor to f32.
     pub fn from_bytes(bytes: &[u8], location: &str, device: &Device) -> Result<Self> {
-        let raw = candle_core::safetensors::load_buffer(bytes, device).map_err(|e| Error::Model {
-            location: location.to_owned(),
-            message: format!("not a readable safetensors file ({e})"),
-        })?;
+        let raw =
+            candle_core::safetensors::load_buffer(bytes, device).map_err(|e| Error::Model {
+                location: location.to_owned(),
+                message: format!("not a readable safetensors file ({e})"),
+            })?;
         let mut tensors = HashMap::with_capacity(raw.len());
         for (name, t) in raw {
             let t = if t.dtype() == DType::F32 {
@@ -69,4 +70,12 @@ impl Weights {
     pub fn into_map(self) -> HashMap<String, Tensor> {
         self.tensors
     }
+}
+
+/// Safetensors bytes of named tensors, in name order.
+pub fn to_bytes(tensors: HashMap<String, Tensor>) -> Result<Vec<u8>> {
+    let mut sorted: Vec<(String, Tensor)> = tensors.into_iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    safetensors::serialize(sorted, None)
+        .map_err(|e| Error::Other(format!("cannot serialise weights: {e}")))
 }
