@@ -5,10 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use egui::accesskit::Role;
+use egui::accesskit::{Role, Toggled};
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 
+use seesay::app::state::Thumb;
 use seesay::app::{AppConfig, CaptionState, SeesayApp, Services};
 use seesay::captioner::{CaptionOptions, ModelSource};
 use seesay::device::DeviceChoice;
@@ -273,6 +274,122 @@ fn arrow_keys_move_through_a_folder() {
     h.get_by_label("1 of 3");
 }
 
+/// The accessible names of the folder strip's thumbnails, in order, as a screen reader lists them.
+fn thumbnails(h: &Harness<'_, SeesayApp>) -> Vec<String> {
+    h.query_all_by_role(Role::Button)
+        .filter_map(|n| n.accesskit_node().label())
+        .filter(|l| l.starts_with("Picture "))
+        .collect()
+}
+
+fn is_selected(h: &Harness<'_, SeesayApp>, label: &str) -> bool {
+    let node = h.get_by_role_and_label(Role::Button, label);
+    let node = node.accesskit_node();
+    node.is_selected() == Some(true) && node.toggled() == Some(Toggled::True)
+}
+
+#[test]
+fn the_thumbnail_strip_shows_every_picture_and_opens_the_one_clicked() {
+    let f = Fixture::new();
+    let folder = f.folder(4);
+    // A file that cannot be decoded gets a placeholder in the strip, not an error.
+    std::fs::write(folder.join("picture5.png"), b"not a png").expect("write");
+    let mut h = f.harness(vec![folder.clone()]);
+    wait_for(&mut h, "the first caption", caption_ready);
+    let expected: Vec<String> = (1..=5)
+        .map(|i| format!("Picture {i} of 5: picture{i}.png"))
+        .collect();
+    assert_eq!(thumbnails(&h), expected);
+    assert!(is_selected(&h, &expected[0]));
+    assert!(!is_selected(&h, &expected[2]));
+
+    // Thumbnails are decoded in the background; the broken file's is a placeholder.
+    wait_for(&mut h, "the thumbnails", |app| {
+        app.state().strip.thumbs.len() == 5
+    });
+    let broken = &h.state().state().strip.thumbs[&folder.join("picture5.png")].0;
+    assert!(matches!(broken, Thumb::Failed));
+    let ready = h.state().state().strip.thumbs.values();
+    assert_eq!(
+        ready.filter(|(t, _)| matches!(t, Thumb::Ready(_))).count(),
+        4
+    );
+    assert!(h.state().state().message.is_none());
+
+    h.get_by_role_and_label(Role::Button, &expected[2]).click();
+    h.step();
+    h.step();
+    h.get_by_label("3 of 5");
+    let shown = h
+        .state()
+        .state()
+        .shown
+        .as_ref()
+        .and_then(|s| s.path.clone());
+    assert_eq!(shown, Some(folder.join("picture3.png")));
+    assert!(is_selected(&h, &expected[2]));
+    assert!(!is_selected(&h, &expected[0]));
+    wait_for(&mut h, "the third caption", caption_ready);
+    h.run_ok();
+    h.check_accessibility();
+}
+
+#[test]
+fn a_large_picture_loads_in_the_background_while_the_window_keeps_drawing() {
+    let f = Fixture::new();
+    let big = f.dir.path().join("big.png");
+    image::RgbImage::from_fn(3000, 2000, |x, y| {
+        image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x / 12) ^ (y / 8)) as u8])
+    })
+    .save(&big)
+    .expect("png");
+    let mut h = f.harness(vec![big.clone()]);
+    h.step();
+    // The first frame is drawn before the picture is decoded.
+    h.get_by_label("Loading…");
+    let loaded = |app: &SeesayApp| {
+        app.state()
+            .shown
+            .as_ref()
+            .is_some_and(|s| s.texture.is_some())
+    };
+    assert!(!loaded(h.state()));
+    let start = Instant::now();
+    let mut frames = 1;
+    while !loaded(h.state()) {
+        assert!(start.elapsed() < Duration::from_secs(60), "never loaded");
+        h.step();
+        frames += 1;
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let waited = start.elapsed();
+    eprintln!("{frames} frames drawn while a 3000x2000 picture loaded in {waited:?}");
+    assert!(
+        frames >= 3,
+        "the window drew {frames} frames while the picture loaded ({waited:?})"
+    );
+    // Shown scaled for display, and the caption follows.
+    let size = h
+        .state()
+        .state()
+        .shown
+        .as_ref()
+        .and_then(|s| s.texture.as_ref())
+        .map(|t| t.size());
+    assert_eq!(size.map(|[w, _]| w), Some(2048), "{size:?}");
+    h.step();
+    assert!(h.query_by_label("Loading…").is_none());
+    wait_for(&mut h, "the big picture's caption", caption_ready);
+    assert_eq!(
+        h.state()
+            .state()
+            .shown
+            .as_ref()
+            .and_then(|s| s.path.clone()),
+        Some(big)
+    );
+}
+
 #[test]
 fn dropping_a_file_opens_it() {
     let f = Fixture::new();
@@ -291,8 +408,8 @@ fn a_file_that_is_not_an_image_is_reported_and_the_app_keeps_working() {
     let bad = f.dir.path().join("notes.jpg");
     std::fs::write(&bad, b"this is not a jpeg").expect("write");
     let mut h = f.harness(vec![bad]);
-    h.step();
-    h.step();
+    // The file is decoded on the loader thread: the message comes a frame or two later.
+    wait_for(&mut h, "the error", |app| app.state().message.is_some());
     h.get_by_label_contains("Cannot open notes.jpg");
     let folder = f.folder(1);
     h.input_mut()

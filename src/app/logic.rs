@@ -8,8 +8,11 @@ use std::time::{Duration, Instant};
 use egui::{Key, KeyboardShortcut, Modifiers};
 use image::DynamicImage;
 
+use super::loader::{self, Loaded, Source};
 use super::settings::Settings;
-use super::state::{CaptionState, Command, Folder, Message, MessageKind, ModelState, Nav, Shown};
+use super::state::{
+    CaptionState, Command, Folder, Message, MessageKind, ModelState, Nav, Shown, Thumb,
+};
 use super::{Inbox, SeesayApp};
 use crate::captioner::Captioned;
 use crate::sources::{self, ClipboardContent, Opened};
@@ -236,7 +239,7 @@ impl SeesayApp {
                     match result {
                         Ok(image) => {
                             self.state.folder = None;
-                            self.show_image("Screenshot".to_owned(), None, image);
+                            self.show_image("Screenshot".to_owned(), image);
                         }
                         Err(e) => self.error(e),
                     }
@@ -310,11 +313,13 @@ impl SeesayApp {
         match sources::resolve(path) {
             Err(message) => self.error(message),
             Ok(Opened::Folder { images, .. }) => {
+                self.state.strip.scrolled_to = None;
                 self.state.folder = Some(Folder { images, index: 0 });
                 self.show_folder_image();
             }
             Ok(Opened::Image { path, siblings }) => {
                 let index = siblings.iter().position(|p| same_file(p, &path));
+                self.state.strip.scrolled_to = None;
                 self.state.folder = match index {
                     Some(index) if siblings.len() > 1 => Some(Folder {
                         images: siblings,
@@ -340,6 +345,7 @@ impl SeesayApp {
             Nav::PageUp => i.saturating_sub(PAGE),
             Nav::First => 0,
             Nav::Last => last,
+            Nav::To(j) => j.min(last),
         };
         if next != i {
             folder.index = next;
@@ -364,22 +370,19 @@ impl SeesayApp {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.display().to_string());
-        match crate::preprocess::load_image(&path) {
-            Ok(image) => self.show_image(label, Some(path), image),
-            Err(e) => {
-                self.stop_speech_quietly();
-                self.state.shown = None;
-                let message = format!("Cannot open {label}: {e}");
-                self.state.caption = CaptionState::Failed(message.clone());
-                self.state.job_id += 1;
-                self.error(message);
-            }
-        }
+        self.display(label, Some(path.clone()), Source::Path(path));
         self.prefetch_next();
     }
 
-    /// Shows an image and captions it (from the cache when it was seen before).
-    fn show_image(&mut self, label: String, path: Option<PathBuf>, image: DynamicImage) {
+    /// Shows a picture already in memory (clipboard, screenshot) and captions it.
+    fn show_image(&mut self, label: String, image: DynamicImage) {
+        self.display(label, None, Source::Image(Arc::new(image)));
+    }
+
+    /// Shows a picture: at once its name and "Loading…", and its caption when cached; the loader
+    /// thread decodes and scales it, and the caption job starts when its pixels are at hand.
+    /// Every call is a new job id, so a slow older picture or caption can never replace it.
+    fn display(&mut self, label: String, path: Option<PathBuf>, source: Source) {
         self.stop_speech_quietly();
         if self
             .state
@@ -389,21 +392,123 @@ impl SeesayApp {
         {
             self.state.message = None;
         }
-        let image = Arc::new(image);
+        self.state.job_id += 1;
+        let id = self.state.job_id;
+        let in_memory = match &source {
+            Source::Image(image) => Some(image.clone()),
+            Source::Path(_) => None,
+        };
         self.state.shown = Some(Shown {
             label,
             path: path.clone(),
-            image: image.clone(),
+            image: in_memory.clone(),
             texture: None,
         });
-        self.state.job_id += 1;
         if let Some(cached) = path.as_ref().and_then(|p| self.state.cache.get(p)).cloned() {
             self.caption_ready(cached);
+        } else {
+            self.state.caption = CaptionState::Waiting;
+            if let Some(image) = in_memory {
+                self.caption_job(id, path.clone(), image);
+            }
+        }
+        match &self.loader {
+            Some(loader) => loader.display(id, path, source),
+            None => {
+                let result = loader::for_display(path.is_some(), source);
+                self.on_loaded(Loaded::Display { id, path, result });
+            }
+        }
+    }
+
+    /// Handles decoded pictures and thumbnails from the loader thread.
+    pub(super) fn drain_loader(&mut self) {
+        while let Some(loaded) = self.loader.as_ref().and_then(|l| l.try_recv()) {
+            self.on_loaded(loaded);
+        }
+    }
+
+    fn on_loaded(&mut self, loaded: Loaded) {
+        match loaded {
+            Loaded::Thumb { path, result } => self.store_thumbnail(path, result),
+            Loaded::Display { id, path, result } => {
+                if let (Some(p), Ok(d)) = (&path, &result) {
+                    if let Some(thumb) = &d.thumb {
+                        self.store_thumbnail(p.clone(), Some(thumb.clone()));
+                    }
+                }
+                if id != self.state.job_id {
+                    return; // Superseded by a newer picture.
+                }
+                match result {
+                    Ok(displayed) => {
+                        let texture = self.ctx.load_texture(
+                            "shown-image",
+                            displayed.color,
+                            egui::TextureOptions::LINEAR,
+                        );
+                        let Some(shown) = &mut self.state.shown else {
+                            return;
+                        };
+                        shown.texture = Some(texture);
+                        let arrived = shown.image.is_none();
+                        shown.image = Some(displayed.image.clone());
+                        if arrived && matches!(self.state.caption, CaptionState::Waiting) {
+                            self.caption_job(id, path, displayed.image);
+                        }
+                    }
+                    Err(e) => {
+                        self.stop_speech_quietly();
+                        let label = self
+                            .state
+                            .shown
+                            .take()
+                            .map_or_else(|| "the picture".to_owned(), |s| s.label);
+                        let message = format!("Cannot open {label}: {e}");
+                        self.state.caption = CaptionState::Failed(message.clone());
+                        self.state.job_id += 1;
+                        self.error(message);
+                    }
+                }
+            }
+        }
+    }
+
+    fn store_thumbnail(&mut self, path: PathBuf, pixels: Option<egui::ColorImage>) {
+        let thumb = match pixels {
+            Some(color) => Thumb::Ready(self.ctx.load_texture(
+                format!("thumbnail {}", path.display()),
+                color,
+                egui::TextureOptions::LINEAR,
+            )),
+            None => Thumb::Failed,
+        };
+        self.state.strip.insert(path, thumb);
+    }
+
+    /// Asks the loader for the thumbnails the strip wants, when that list changed.
+    pub(super) fn request_thumbnails(&mut self) {
+        let strip = &mut self.state.strip;
+        strip.frame += 1;
+        if strip.wanted == strip.requested {
             return;
         }
-        self.state.caption = CaptionState::Waiting;
+        strip.requested = strip.wanted.clone();
+        if let Some(loader) = &self.loader {
+            loader.want_thumbnails(&strip.requested);
+        } else {
+            for path in std::mem::take(&mut strip.wanted) {
+                let pixels = crate::preprocess::load_image(&path)
+                    .ok()
+                    .map(|image| loader::thumbnail(&image));
+                self.store_thumbnail(path, pixels);
+            }
+        }
+    }
+
+    fn caption_job(&mut self, id: u64, path: Option<PathBuf>, image: Arc<DynamicImage>) {
         let job = Job {
-            id: self.state.job_id,
+            id,
             input: JobInput::Image { path, image },
             options: self.state.settings.caption_options(),
         };
@@ -414,17 +519,14 @@ impl SeesayApp {
         let Some(shown) = &self.state.shown else {
             return;
         };
-        self.state.job_id += 1;
+        let (path, image) = (shown.path.clone(), shown.image.clone());
         self.state.caption = CaptionState::Waiting;
-        let job = Job {
-            id: self.state.job_id,
-            input: JobInput::Image {
-                path: shown.path.clone(),
-                image: shown.image.clone(),
-            },
-            options: self.state.settings.caption_options(),
-        };
-        self.send(Request::Caption(job));
+        // Still loading: the job starts with the new options when the pixels arrive.
+        if let Some(image) = image {
+            self.state.job_id += 1;
+            let id = self.state.job_id;
+            self.caption_job(id, path, image);
+        }
     }
 
     fn prefetch_next(&mut self) {
@@ -468,7 +570,7 @@ impl SeesayApp {
         match self.services.clipboard.read() {
             Ok(ClipboardContent::Image(image)) => {
                 self.state.folder = None;
-                self.show_image("Pasted image".to_owned(), None, image);
+                self.show_image("Pasted image".to_owned(), image);
             }
             Ok(ClipboardContent::Files(files)) => {
                 if let Some(first) = files.first() {
@@ -582,7 +684,7 @@ impl SeesayApp {
         self.state.message = Some(Message { text, kind });
     }
 
-    fn log(&self, line: &str) {
+    pub(super) fn log(&self, line: &str) {
         if self.print_captions {
             use std::io::Write as _;
             let mut out = std::io::stdout().lock();

@@ -4,6 +4,7 @@
 //! commands and drains the worker's events. The model lives on the worker thread; this module
 //! never sees a tensor.
 
+mod loader;
 mod logic;
 mod panels;
 pub mod settings;
@@ -81,6 +82,9 @@ enum Inbox {
 pub struct SeesayApp {
     state: AppState,
     worker: Option<Worker>,
+    /// Decodes pictures and thumbnails off the UI thread (`None`: it could not start, and
+    /// pictures are decoded in place).
+    loader: Option<loader::Loader>,
     services: Services,
     ctx: egui::Context,
     inbox_tx: mpsc::Sender<Inbox>,
@@ -111,6 +115,7 @@ impl SeesayApp {
         let mut app = Self {
             state: AppState::new(settings.sanitized()),
             worker: None,
+            loader: None,
             services,
             ctx: ctx.clone(),
             inbox_tx,
@@ -127,6 +132,11 @@ impl SeesayApp {
         ) {
             Ok(w) => app.worker = Some(w),
             Err(e) => app.error(format!("Cannot start the captioning thread: {e}")),
+        }
+        let waker_ctx = ctx.clone();
+        match loader::Loader::spawn(std::sync::Arc::new(move || waker_ctx.request_repaint())) {
+            Ok(l) => app.loader = Some(l),
+            Err(e) => app.log(&format!("no image loading thread ({e}); decoding in place")),
         }
         app.init_speech();
         if let Some(first) = config.paths.first() {
@@ -152,6 +162,7 @@ impl eframe::App for SeesayApp {
         self.apply_style(ctx);
         self.drain_events(std::time::Duration::from_millis(10));
         self.drain_inbox();
+        self.drain_loader();
         self.read_shortcuts(ctx);
         self.read_dropped_files(ctx);
         self.run_commands();
@@ -166,6 +177,7 @@ impl eframe::App for SeesayApp {
             self.settings_changed(&before);
         }
         self.run_commands();
+        self.request_thumbnails();
         if self.state.screenshot_pending
             || matches!(self.state.model, ModelState::Loading)
             || matches!(self.state.caption, CaptionState::Waiting)

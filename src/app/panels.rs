@@ -1,10 +1,14 @@
 //! Drawing the window. Each `*_ui` function draws one part and returns the commands its
 //! controls asked for; nothing here acts on the world.
 
-use egui::{Align, Color32, Layout, RichText, Ui};
+use std::path::Path;
+
+use egui::{Align, Color32, Layout, Rect, RichText, Ui, Vec2};
 
 use super::settings::Theme;
-use super::state::{confidence, AppState, CaptionState, Command, MessageKind, ModelState, Nav};
+use super::state::{
+    confidence, AppState, CaptionState, Command, MessageKind, ModelState, Nav, Strip, Thumb,
+};
 use super::theme::prob_color;
 use crate::captioner::Captioned;
 
@@ -40,6 +44,8 @@ pub(super) fn app_ui(ui: &mut Ui, state: &mut AppState) -> Vec<Command> {
     egui::Panel::bottom("status").show(ui, |ui| status_ui(ui, state));
     if state.folder.is_some() {
         egui::Panel::bottom("browse").show(ui, |ui| commands.extend(browse_ui(ui, state)));
+    } else {
+        state.strip.wanted.clear();
     }
     if let CaptionState::Ready(captioned) = &state.caption {
         let captioned = captioned.clone();
@@ -139,11 +145,16 @@ fn status_ui(ui: &mut Ui, state: &AppState) {
     });
 }
 
-fn browse_ui(ui: &mut Ui, state: &AppState) -> Vec<Command> {
+fn browse_ui(ui: &mut Ui, state: &mut AppState) -> Vec<Command> {
     let mut out = Vec::new();
     let Some(folder) = &state.folder else {
+        state.strip.wanted.clear();
         return out;
     };
+    ui.add_space(4.0);
+    if let Some(i) = strip_ui(ui, &folder.images, folder.index, &mut state.strip) {
+        out.push(Command::Navigate(Nav::To(i)));
+    }
     ui.add_space(2.0);
     ui.horizontal(|ui| {
         let at_start = folder.index == 0;
@@ -184,6 +195,162 @@ fn browse_ui(ui: &mut Ui, state: &AppState) -> Vec<Command> {
     });
     ui.add_space(2.0);
     out
+}
+
+/// A thumbnail's cell (points): the picture fits inside it, less a small margin.
+const CELL: Vec2 = Vec2::new(120.0, 88.0);
+const CELL_GAP: f32 = 6.0;
+/// Thumbnails decoded ahead on each side of the visible ones.
+const STRIP_AHEAD: usize = 4;
+
+/// The folder's thumbnails in a horizontal strip, the current one highlighted and scrolled into
+/// view. Only the visible cells are drawn, and only their thumbnails (and a few either side) are
+/// asked for, so a folder of thousands costs no more than one of ten. Returns the thumbnail
+/// clicked.
+fn strip_ui(
+    ui: &mut Ui,
+    images: &[std::path::PathBuf],
+    index: usize,
+    strip: &mut Strip,
+) -> Option<usize> {
+    let n = images.len();
+    let step = CELL.x + CELL_GAP;
+    let total = (n as f32 * step - CELL_GAP).max(0.0);
+    let mut area = egui::ScrollArea::horizontal()
+        .id_salt("thumbnail-strip")
+        .auto_shrink([false, true]);
+    if strip.scrolled_to != Some(index) {
+        let (offset, width) = strip.view;
+        let width = if width > 0.0 {
+            width
+        } else {
+            ui.available_width()
+        };
+        let left = index as f32 * step;
+        let hidden = left < offset || left + CELL.x > offset + width;
+        if strip.scrolled_to.is_none() || hidden {
+            let centred = left + CELL.x / 2.0 - width / 2.0;
+            area = area.horizontal_scroll_offset(centred.clamp(0.0, (total - width).max(0.0)));
+        }
+        strip.scrolled_to = Some(index);
+    }
+    let mut clicked = None;
+    let output = area.show_viewport(ui, |ui, viewport| {
+        ui.set_min_size(Vec2::new(total, CELL.y));
+        let origin = ui.max_rect().min;
+        let first = ((viewport.min.x / step).floor().max(0.0) as usize).min(n);
+        let end = ((viewport.max.x / step).ceil().max(0.0) as usize)
+            .min(n)
+            .max(first);
+        for (i, path) in images.iter().enumerate().take(end).skip(first) {
+            let rect = Rect::from_min_size(origin + Vec2::new(i as f32 * step, 0.0), CELL);
+            if thumb_ui(ui, rect, i, n, path, strip.get(path), i == index).clicked() {
+                clicked = Some(i);
+            }
+        }
+        first..end
+    });
+    strip.view = (output.state.clamped_offset().x, output.inner_rect.width());
+
+    // Ask for the thumbnails on screen, nearest the current picture first, then a few ahead.
+    let visible = output.inner;
+    let lo = visible.start.saturating_sub(STRIP_AHEAD);
+    let hi = (visible.end + STRIP_AHEAD).min(n);
+    let mut wanted: Vec<usize> = (lo..hi)
+        .filter(|&i| !strip.thumbs.contains_key(&images[i]))
+        .collect();
+    wanted.sort_by_key(|&i| (!visible.contains(&i), i.abs_diff(index)));
+    strip.wanted = wanted.into_iter().map(|i| images[i].clone()).collect();
+    clicked
+}
+
+/// One thumbnail: a button named "Picture 3 of 12: beach.jpg", selected when it is shown.
+fn thumb_ui(
+    ui: &mut Ui,
+    rect: Rect,
+    i: usize,
+    n: usize,
+    path: &Path,
+    thumb: Option<&Thumb>,
+    current: bool,
+) -> egui::Response {
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let response = ui.interact(
+        rect,
+        egui::Id::unique(("seesay-thumbnail", i)),
+        egui::Sense::click(),
+    );
+    let label = format!("Picture {} of {n}: {name}", i + 1);
+    response.widget_info(|| {
+        egui::WidgetInfo::selected(egui::accesskit::Role::Button, true, current, &label)
+    });
+    if current {
+        ui.ctx()
+            .accesskit_node_builder(response.id, |node| node.set_selected(true));
+    }
+    if ui.is_rect_visible(rect) {
+        let visuals = ui.visuals();
+        let painter = ui.painter();
+        let fill = if current {
+            visuals.selection.bg_fill.gamma_multiply(0.6)
+        } else if response.hovered() {
+            visuals.widgets.hovered.weak_bg_fill
+        } else {
+            visuals.faint_bg_color
+        };
+        painter.rect_filled(rect, 6.0, fill);
+        let inner = rect.shrink(6.0);
+        match thumb {
+            Some(Thumb::Ready(texture)) => {
+                let size = texture.size_vec2();
+                let scale = (inner.width() / size.x)
+                    .min(inner.height() / size.y)
+                    .min(1.0);
+                let image_rect = Rect::from_center_size(inner.center(), size * scale);
+                painter.image(
+                    texture.id(),
+                    image_rect,
+                    Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
+                    Color32::WHITE,
+                );
+            }
+            Some(Thumb::Failed) => {
+                painter.text(
+                    inner.center(),
+                    egui::Align2::CENTER_CENTER,
+                    "No preview",
+                    egui::TextStyle::Small.resolve(ui.style()),
+                    visuals.weak_text_color(),
+                );
+            }
+            None => {
+                egui::Spinner::new().size(18.0).paint_at(
+                    ui,
+                    Rect::from_center_size(inner.center(), Vec2::splat(18.0)),
+                );
+            }
+        }
+        let stroke = if current {
+            egui::Stroke::new(3.0, visuals.selection.stroke.color)
+        } else if response.hovered() {
+            visuals.widgets.hovered.bg_stroke
+        } else {
+            egui::Stroke::NONE
+        };
+        painter.rect_stroke(rect, 6.0, stroke, egui::StrokeKind::Inside);
+        if response.has_focus() {
+            let focus = egui::Stroke::new(2.0, visuals.strong_text_color());
+            painter.rect_stroke(rect.expand(1.0), 7.0, focus, egui::StrokeKind::Outside);
+        }
+    }
+    let hint = match thumb {
+        Some(Thumb::Failed) => format!("{name} (cannot show a preview)"),
+        _ => name,
+    };
+    response.on_hover_text(hint)
 }
 
 fn main_ui(ui: &mut Ui, state: &mut AppState) -> Vec<Command> {
@@ -267,29 +434,24 @@ fn caption_ui(ui: &mut Ui, state: &AppState) {
     }
 }
 
-fn image_ui(ui: &mut Ui, state: &mut AppState) {
+fn image_ui(ui: &mut Ui, state: &AppState) {
     let alt = state.caption_text().map_or_else(
         || "The picture being described".to_owned(),
         |c| format!("Picture: {c}"),
     );
-    let Some(shown) = &mut state.shown else {
+    let Some(shown) = &state.shown else {
         return;
     };
-    let texture = shown.texture.get_or_insert_with(|| {
-        let image = &shown.image;
-        let small;
-        let image = if image.width() > 2048 || image.height() > 2048 {
-            small = image.thumbnail(2048, 2048);
-            &small
-        } else {
-            image.as_ref()
-        };
-        let rgba = image.to_rgba8();
-        let size = [rgba.width() as usize, rgba.height() as usize];
-        let color = egui::ColorImage::from_rgba_unmultiplied(size, rgba.as_raw());
-        ui.ctx()
-            .load_texture("shown-image", color, egui::TextureOptions::LINEAR)
-    });
+    let Some(texture) = &shown.texture else {
+        // Decoded on the loader thread; the window keeps answering meanwhile.
+        ui.vertical_centered(|ui| {
+            ui.add_space(24.0);
+            ui.spinner();
+            ui.label(RichText::new("Loading…").heading())
+                .on_hover_text(&shown.label);
+        });
+        return;
+    };
     let tex_size = texture.size_vec2();
     let avail = ui.available_size();
     if tex_size.x <= 0.0 || tex_size.y <= 0.0 || avail.x <= 1.0 || avail.y <= 1.0 {
@@ -298,10 +460,9 @@ fn image_ui(ui: &mut Ui, state: &mut AppState) {
     let scale = (avail.x / tex_size.x).min(avail.y / tex_size.y).min(4.0);
     let size = tex_size * scale;
     let id = texture.id();
-    let label = shown.label.clone();
     ui.vertical_centered(|ui| {
         ui.add(egui::Image::from_texture((id, size)).alt_text(alt))
-            .on_hover_text(label);
+            .on_hover_text(&shown.label);
     });
 }
 

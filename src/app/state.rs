@@ -44,10 +44,68 @@ pub struct Shown {
     pub label: String,
     /// The file, when it came from one.
     pub path: Option<PathBuf>,
-    /// The pixels.
-    pub image: Arc<DynamicImage>,
-    /// The GPU texture, made on the first frame that draws it.
+    /// The pixels; `None` while the loader thread decodes the file.
+    pub image: Option<Arc<DynamicImage>>,
+    /// The GPU texture (at most 2048 pixels on a side); `None` while loading.
     pub texture: Option<egui::TextureHandle>,
+}
+
+/// A thumbnail of the folder strip.
+pub enum Thumb {
+    /// Decoded and uploaded.
+    Ready(egui::TextureHandle),
+    /// The file could not be decoded: a placeholder is drawn.
+    Failed,
+}
+
+/// The strip of thumbnails under a folder's picture.
+#[derive(Default)]
+pub struct Strip {
+    /// Thumbnails made so far, with the frame that last drew each (the least recently drawn
+    /// are forgotten first when there are too many).
+    pub thumbs: HashMap<PathBuf, (Thumb, u64)>,
+    /// Set by the strip each frame: the files it shows or is about to show that have no
+    /// thumbnail yet, most wanted first.
+    pub wanted: Vec<PathBuf>,
+    /// The list last sent to the loader thread.
+    pub requested: Vec<PathBuf>,
+    /// The picture the strip last scrolled into view; `None` scrolls again.
+    pub scrolled_to: Option<usize>,
+    /// The strip's scroll offset and width last frame (points).
+    pub view: (f32, f32),
+    /// Frames drawn, for forgetting old thumbnails.
+    pub frame: u64,
+}
+
+impl Strip {
+    /// How many thumbnails are kept at most.
+    pub const KEEP: usize = 400;
+
+    /// The thumbnail of `path`, marked as drawn this frame.
+    pub fn get(&mut self, path: &std::path::Path) -> Option<&Thumb> {
+        let frame = self.frame;
+        self.thumbs.get_mut(path).map(|(thumb, used)| {
+            *used = frame;
+            &*thumb
+        })
+    }
+
+    /// Stores a thumbnail, forgetting the least recently drawn ones beyond [`Self::KEEP`].
+    pub fn insert(&mut self, path: PathBuf, thumb: Thumb) {
+        self.thumbs.insert(path, (thumb, self.frame));
+        if self.thumbs.len() > Self::KEEP {
+            let mut by_age: Vec<(u64, PathBuf)> = self
+                .thumbs
+                .iter()
+                .map(|(p, (_, used))| (*used, p.clone()))
+                .collect();
+            by_age.sort_unstable_by_key(|(used, _)| *used);
+            let excess = self.thumbs.len() - Self::KEEP * 3 / 4;
+            for (_, p) in by_age.into_iter().take(excess) {
+                self.thumbs.remove(&p);
+            }
+        }
+    }
 }
 
 /// A folder being browsed.
@@ -99,6 +157,8 @@ pub enum Nav {
     First,
     /// The last image.
     Last,
+    /// The image at this position (0-based), as when its thumbnail is clicked.
+    To(usize),
 }
 
 /// What panels and shortcuts ask the app to do; the logic step runs them after drawing.
@@ -144,6 +204,8 @@ pub struct AppState {
     pub shown: Option<Shown>,
     /// The folder browsed, if any.
     pub folder: Option<Folder>,
+    /// The folder's thumbnails.
+    pub strip: Strip,
     /// The caption of the shown image.
     pub caption: CaptionState,
     /// The id of the newest caption job; results of older ones are ignored.
@@ -180,6 +242,7 @@ impl AppState {
             model: ModelState::Loading,
             shown: None,
             folder: None,
+            strip: Strip::default(),
             caption: CaptionState::Empty,
             job_id: 0,
             cache: HashMap::new(),
