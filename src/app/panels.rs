@@ -486,7 +486,14 @@ fn details_ui(ui: &mut Ui, captioned: &Captioned) {
             for (i, w) in best.words.iter().enumerate() {
                 let pct = w.prob * 100.0;
                 let color = prob_color(w.prob, dark);
-                ui.vertical(|ui| {
+                // A sized cell, not a bare vertical(): that would claim the whole row and
+                // stop the row from wrapping, pushing the panel past the window's edge.
+                let size = ui.text_style_height(&egui::TextStyle::Body) * 1.3;
+                let cell = egui::vec2(
+                    (w.word.chars().count() as f32 * size * 0.62).max(size * 1.8),
+                    size * 2.2,
+                );
+                ui.allocate_ui_with_layout(cell, Layout::top_down(Align::Min), |ui| {
                     let mut text = RichText::new(&w.word)
                         .size(ui.text_style_height(&egui::TextStyle::Body) * 1.3)
                         .color(color);
@@ -502,8 +509,9 @@ fn details_ui(ui: &mut Ui, captioned: &Captioned) {
             // The end token: how sure the model was that the sentence ends here.
             let pct = best.end_prob * 100.0;
             let color = prob_color(best.end_prob, dark);
-            ui.vertical(|ui| {
-                let size = ui.text_style_height(&egui::TextStyle::Body) * 1.3;
+            let size = ui.text_style_height(&egui::TextStyle::Body) * 1.3;
+            let cell = egui::vec2(size * 3.5, size * 2.2);
+            ui.allocate_ui_with_layout(cell, Layout::top_down(Align::Min), |ui| {
                 ui.add(
                     egui::Label::new(RichText::new("(end)").size(size).color(color).italics())
                         .extend(),
