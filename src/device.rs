@@ -67,8 +67,11 @@ fn open_cuda() -> Result<Device> {
         ));
     }
     Device::new_cuda(0).map_err(|e| {
+        // candle appends a backtrace to driver errors; the user needs the first line only.
+        let text = e.to_string();
+        let first = text.lines().next().unwrap_or("unknown error").trim_end_matches('(');
         Error::Device(format!(
-            "no usable CUDA GPU ({e}); check `nvidia-smi` and the CUDA 13 libraries, or use --device cpu"
+            "no usable CUDA GPU ({first}); check `nvidia-smi` and the CUDA 13 libraries, or use --device cpu"
         ))
     })
 }
