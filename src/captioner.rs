@@ -19,6 +19,16 @@ pub enum ModelSource {
     Dir(PathBuf),
 }
 
+impl ModelSource {
+    /// Reads the model's files (from the binary or from the directory).
+    pub fn files(&self) -> Result<ModelFiles> {
+        match self {
+            ModelSource::Bundled => ModelFiles::bundled(),
+            ModelSource::Dir(dir) => ModelFiles::read_dir(dir),
+        }
+    }
+}
+
 /// How to search for captions.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CaptionOptions {
@@ -102,12 +112,8 @@ pub struct Captioner {
 impl Captioner {
     /// Loads a model onto a device.
     pub fn load(source: &ModelSource, device: &Device) -> Result<Self> {
-        let files = match source {
-            ModelSource::Bundled => ModelFiles::bundled()?,
-            ModelSource::Dir(dir) => ModelFiles::read_dir(dir)?,
-        };
         Ok(Self {
-            model: Model::load(&files, device)?,
+            model: Model::load(&source.files()?, device)?,
         })
     }
 

@@ -357,7 +357,7 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
                 decoder: dec_cfg,
             };
             let weights = decoder_bytes(&vars, opts.f16)?;
-            write_model(
+            files::write_dir(
                 &opts.out,
                 &model_cfg,
                 &vocab,
@@ -544,35 +544,6 @@ fn decoder_bytes(vars: &[(String, candle_core::Var)], f16: bool) -> Result<Vec<u
     weights::to_bytes(tensors)
 }
 
-fn write_model(
-    out: &Path,
-    cfg: &ModelConfig,
-    vocab: &Vocab,
-    encoder: &[u8],
-    decoder: &[u8],
-) -> Result<()> {
-    // The model files sit directly in `out`; the checkpoint folder beside them is kept.
-    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-    let json = serde_json::to_vec_pretty(cfg).map_err(|e| Error::Json {
-        context: "writing config.json".into(),
-        source: e,
-    })?;
-    atomic_write(&out.join(files::ENCODER_FILE), encoder)?;
-    atomic_write(&out.join(files::DECODER_FILE), decoder)?;
-    let vocab_tmp = out.join("vocab.txt.tmp");
-    vocab.save(&vocab_tmp)?;
-    std::fs::rename(&vocab_tmp, out.join(files::VOCAB_FILE)).map_err(|e| Error::io(out, e))?;
-    atomic_write(&out.join(files::CONFIG_FILE), &json)
-}
-
-fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
-}
-
 const CHECKPOINT_FILE: &str = "state.safetensors";
 
 /// One file holds weights, optimiser moments, vocabulary and progress, so a single
@@ -593,16 +564,12 @@ fn write_checkpoint(
         context: "writing the checkpoint".into(),
         source: e,
     })?;
-    let mut vocab_text = Vec::new();
-    for id in 0..vocab.len() {
-        vocab_text.extend_from_slice(vocab.word(id as u32).as_bytes());
-        vocab_text.push(b'\n');
-    }
+    let vocab_text = vocab.to_text().into_bytes();
     for (key, bytes) in [("meta.state", json), ("meta.vocab", vocab_text)] {
         let n = bytes.len();
         tensors.insert(key.into(), Tensor::from_vec(bytes, n, &Device::Cpu)?);
     }
-    atomic_write(&dir.join(CHECKPOINT_FILE), &weights::to_bytes(tensors)?)
+    files::atomic_write(&dir.join(CHECKPOINT_FILE), &weights::to_bytes(tensors)?)
 }
 
 type Resumed = (CheckpointState, Vocab, HashMap<String, Tensor>);

@@ -110,11 +110,16 @@ impl Vocab {
         Ok(vocab)
     }
 
-    /// Writes the vocabulary file.
-    pub fn save(&self, path: &Path) -> Result<()> {
+    /// The vocabulary file's text: one word per line, the special tokens first.
+    pub fn to_text(&self) -> String {
         let mut text = self.words.join("\n");
         text.push('\n');
-        std::fs::write(path, text).map_err(|e| Error::io(path, e))
+        text
+    }
+
+    /// Writes the vocabulary file.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        std::fs::write(path, self.to_text()).map_err(|e| Error::io(path, e))
     }
 
     /// Number of entries, special tokens included.

@@ -8,9 +8,9 @@ use anyhow::{Context, Result};
 use clap::Args;
 use serde::Serialize;
 
-use seesay::captioner::Captioner;
 use seesay::data::Split;
 use seesay::metrics::Scores;
+use seesay::model::Model;
 
 use super::ModelArgs;
 
@@ -66,8 +66,13 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
         .parse()
         .map_err(|e| anyhow::anyhow!("--split: {e}"))?;
     let device = args.model.device()?;
-    let captioner = Captioner::load(&args.model.source(), &device)
+    // Read once: the model is built from these files, and the feature cache is keyed by them.
+    let files = args
+        .model
+        .source()
+        .files()
         .context("cannot load the captioning model")?;
+    let model = Model::load(&files, &device).context("cannot load the captioning model")?;
     let (data, report) = seesay::data::open(&args.data)
         .with_context(|| format!("cannot read the dataset at {}", args.data.display()))?;
     super::print_load_report(&report);
@@ -80,11 +85,6 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
         "the {split} split of the dataset is empty"
     );
     let t0 = Instant::now();
-    let files = match &args.model.model {
-        Some(dir) => seesay::model::ModelFiles::read_dir(dir)?,
-        None => seesay::model::ModelFiles::bundled()?,
-    };
-    let model = captioner.model();
     let features = seesay::feature_cache::cached(
         &files,
         &model.config.encoder,

@@ -134,7 +134,8 @@ fn parse_config(bytes: &[u8], location: &str) -> Result<ModelConfig> {
     })
 }
 
-/// Writes a model directory atomically: into a sibling temporary folder, then renamed.
+/// Writes a model directory: each file is written to a temporary name, then renamed, so a
+/// reader never sees a half-written file. Other contents of `dir` (a training checkpoint) are kept.
 pub fn write_dir(
     dir: &Path,
     config: &ModelConfig,
@@ -142,42 +143,23 @@ pub fn write_dir(
     encoder: &[u8],
     decoder: &[u8],
 ) -> Result<()> {
-    let tmp = sibling(dir, ".tmp");
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    }
-    std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let json = serde_json::to_vec_pretty(config).map_err(|e| Error::Json {
         context: "writing config.json".into(),
         source: e,
     })?;
-    let write = |name: &str, bytes: &[u8]| {
-        let p = tmp.join(name);
-        std::fs::write(&p, bytes).map_err(|e| Error::io(&p, e))
-    };
-    write(CONFIG_FILE, &json)?;
-    vocab.save(&tmp.join(VOCAB_FILE))?;
-    write(ENCODER_FILE, encoder)?;
-    write(DECODER_FILE, decoder)?;
-    if dir.exists() {
-        let old = sibling(dir, ".old");
-        if old.exists() {
-            std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
-        }
-        std::fs::rename(dir, &old).map_err(|e| Error::io(dir, e))?;
-        std::fs::rename(&tmp, dir).map_err(|e| Error::io(dir, e))?;
-        std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
-    } else {
-        std::fs::rename(&tmp, dir).map_err(|e| Error::io(dir, e))?;
-    }
-    Ok(())
+    atomic_write(&dir.join(ENCODER_FILE), encoder)?;
+    atomic_write(&dir.join(DECODER_FILE), decoder)?;
+    atomic_write(&dir.join(VOCAB_FILE), vocab.to_text().as_bytes())?;
+    // The config last: a directory with a config has all its other files.
+    atomic_write(&dir.join(CONFIG_FILE), &json)
 }
 
-fn sibling(dir: &Path, suffix: &str) -> PathBuf {
-    let mut name = dir
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(suffix);
-    dir.with_file_name(name)
+/// Writes `bytes` to `path` through a temporary file and a rename.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
