@@ -6,7 +6,7 @@ use std::time::Instant;
 use candle_core::Device;
 use image::{DynamicImage, RgbImage};
 
-use crate::decode::{self, BeamParams, Hypothesis, StepDecoder};
+use crate::decode::{self, BeamParams, Hypothesis};
 use crate::model::{Model, ModelFiles};
 use crate::{preprocess, vocab, Error, Result};
 
@@ -179,7 +179,7 @@ impl Captioner {
         let features = m.encode(&pixels)?.features;
         let state = m.decoder.image_state(&features)?;
         // Force the encoder to finish here so its time is not billed to the search.
-        let _ = state.h.sum_all()?.to_scalar::<f32>()?;
+        let _ = state.lstm.h.sum_all()?.to_scalar::<f32>()?;
         let encode_ms = ms(t1.elapsed());
         let t2 = Instant::now();
         let stepper = m.decoder.stepper(&m.device);
@@ -190,13 +190,15 @@ impl Captioner {
             length_norm: opts.length_norm,
             banned: vec![vocab::PAD_ID, vocab::START_ID, vocab::UNK_ID],
         };
-        let mut results = Vec::with_capacity(images.len());
-        for i in 0..images.len() {
-            let init = stepper.select(&state, &[i])?;
-            let hyps =
-                decode::beam_search(&stepper, init, vocab::START_ID, vocab::END_ID, &params)?;
-            results.push(hyps);
-        }
+        // All images' beams share each decoder step.
+        let results = decode::beam_search_batch(
+            &stepper,
+            state,
+            images.len(),
+            vocab::START_ID,
+            vocab::END_ID,
+            &params,
+        )?;
         let beam_ms = ms(t2.elapsed());
         let n = images.len() as f64;
         let timings = Timings {

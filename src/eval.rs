@@ -2,7 +2,7 @@
 
 use candle_core::{Device, Tensor};
 
-use crate::decode::{self, BeamParams, StepDecoder};
+use crate::decode::{self, BeamParams};
 use crate::metrics::{self, Scores};
 use crate::model::Decoder;
 use crate::vocab::{self, Vocab};
@@ -26,16 +26,21 @@ pub fn caption_features(
         banned: vec![vocab::PAD_ID, vocab::START_ID, vocab::UNK_ID],
     };
     let mut out = Vec::with_capacity(features.len());
-    // Encoding the image step in batches keeps the per-image work to the search itself.
-    for chunk in features.chunks(64) {
+    // Images go through the decoder in batches: each step reads the weights once for all.
+    for chunk in features.chunks(32) {
         let dim = decoder.config().feature_dim;
         let flat: Vec<f32> = chunk.iter().flat_map(|f| f.iter().copied()).collect();
         let x = Tensor::from_vec(flat, (chunk.len(), dim), device)?;
         let state = decoder.image_state(&x)?;
-        for i in 0..chunk.len() {
-            let init = stepper.select(&state, &[i])?;
-            let hyps =
-                decode::beam_search(&stepper, init, vocab::START_ID, vocab::END_ID, &params)?;
+        let all = decode::beam_search_batch(
+            &stepper,
+            state,
+            chunk.len(),
+            vocab::START_ID,
+            vocab::END_ID,
+            &params,
+        )?;
+        for hyps in all {
             let best = hyps
                 .first()
                 .ok_or_else(|| Error::Other("beam search returned nothing".into()))?;

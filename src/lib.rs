@@ -20,6 +20,7 @@ pub mod sources;
 pub mod speech;
 pub mod train;
 pub mod vocab;
+pub mod weight_average;
 pub mod worker;
 
 pub use error::{Error, Result};

@@ -27,6 +27,7 @@ use crate::model::{files, DecoderConfig, EncoderConfig, ModelConfig, ModelFiles}
 use crate::model::{weights, Decoder};
 use crate::optim::AdamW;
 use crate::vocab::{self, Vocab};
+use crate::weight_average::WeightAverage;
 use crate::{Error, Result};
 
 /// Which dev score picks the best epoch.
@@ -71,6 +72,10 @@ pub struct TrainOptions {
     pub hidden_dim: usize,
     /// Dropout probability.
     pub dropout: f32,
+    /// Add the projected image to every LSTM output too (the "merge" arrangement).
+    pub merge_image: bool,
+    /// Decay of the weight average evaluated beside the live weights (0 turns it off).
+    pub ema_decay: f64,
     /// Which dev score picks the best epoch.
     pub select: Selection,
     /// Continue from the checkpoint in `out`.
@@ -106,6 +111,8 @@ impl TrainOptions {
             embed_dim: 512,
             hidden_dim: 512,
             dropout: 0.3,
+            merge_image: false,
+            ema_decay: 0.0,
             select: Selection::Cider,
             resume: false,
             max_train_images: None,
@@ -128,8 +135,11 @@ pub struct EpochSummary {
     pub tokens_per_s: f64,
     /// Wall time of the epoch, dev evaluation included.
     pub seconds: f64,
-    /// Dev scores with beam search.
+    /// Dev scores with beam search, of the better of the live and the averaged weights.
     pub dev: Scores,
+    /// True when those scores came from the weight average.
+    #[serde(default)]
+    pub averaged: bool,
 }
 
 /// What a finished run reports.
@@ -155,6 +165,8 @@ struct CheckpointState {
     optimizer_steps: u64,
     seed: u64,
     decoder: DecoderConfig,
+    #[serde(default)]
+    ema_decay: f64,
     report: TrainReport,
 }
 
@@ -203,6 +215,7 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
         embed_dim: opts.embed_dim,
         hidden_dim: opts.hidden_dim,
         dropout: opts.dropout,
+        merge_image: opts.merge_image,
         ..DecoderConfig::nic(vocab.len())
     };
 
@@ -232,6 +245,11 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
         .collect();
     seeded_init(&vars, opts.seed)?;
     let mut adam = AdamW::new(vars.clone(), opts.weight_decay)?;
+    let mut average = if opts.ema_decay > 0.0 {
+        Some(WeightAverage::new(vars.clone(), opts.ema_decay)?)
+    } else {
+        None
+    };
 
     let mut report = TrainReport {
         history: Vec::new(),
@@ -243,7 +261,8 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
     };
     let mut start_epoch = 0;
     if let Some((state, _, tensors)) = resumed {
-        if state.decoder != dec_cfg || state.seed != opts.seed {
+        if state.decoder != dec_cfg || state.seed != opts.seed || state.ema_decay != opts.ema_decay
+        {
             return Err(Error::Other(
                 "the checkpoint was made with other settings (sizes or seed); start afresh without --resume".into(),
             ));
@@ -255,6 +274,9 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
             var.set(t)?;
         }
         adam.restore(&tensors, state.optimizer_steps)?;
+        if let Some(avg) = average.as_mut() {
+            avg.restore(&tensors)?;
+        }
         start_epoch = state.epochs_done;
         report = state.report;
         eprintln!("resuming after epoch {start_epoch}");
@@ -303,6 +325,9 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
             let loss = token_loss(&logits, &b.targets, opts.label_smoothing)?;
             let grads = loss.backward()?;
             adam.step(&grads, lr, opts.clip)?;
+            if let Some(avg) = average.as_mut() {
+                avg.update()?;
+            }
             let l = f64::from(loss.to_scalar::<f32>()?);
             loss_sum += l * b.n_tokens as f64;
             tokens += b.n_tokens;
@@ -326,24 +351,44 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
         }
         let train_secs = t0.elapsed().as_secs_f64();
         bar.finish_and_clear();
-        let hyps = eval::caption_features(&decoder, &vocab, &dev_feats, opts.beam, 20, device)?;
-        let dev = crate::metrics::score(&hyps, &dev_refs);
+        let score_of = |dev: &Scores| match opts.select {
+            Selection::Cider => dev.cider_d,
+            Selection::Bleu4 => dev.bleu[3],
+        };
+        let dev_score = || -> Result<Scores> {
+            let hyps = eval::caption_features(&decoder, &vocab, &dev_feats, opts.beam, 20, device)?;
+            Ok(crate::metrics::score(&hyps, &dev_refs))
+        };
+        let live = dev_score()?;
+        let averaged = match &average {
+            Some(avg) => Some(avg.with_average(dev_score)?),
+            None => None,
+        };
+        let (dev, use_average) = match averaged {
+            Some(a) if score_of(&a) > score_of(&live) => (a, true),
+            _ => (live, false),
+        };
         let summary = EpochSummary {
             epoch: epoch + 1,
             train_loss: loss_sum / tokens.max(1) as f64,
             tokens_per_s: tokens as f64 / train_secs.max(1e-9),
             seconds: t0.elapsed().as_secs_f64(),
             dev,
+            averaged: use_average,
         };
-        let score = match opts.select {
-            Selection::Cider => dev.cider_d,
-            Selection::Bleu4 => dev.bleu[3],
-        };
+        let score = score_of(&dev);
         let improved = score > report.best_score;
+        let averaged_note = match &averaged {
+            Some(a) => format!(
+                "  (average CIDEr-D {:.3} BLEU-4 {:.3})",
+                a.cider_d, a.bleu[3]
+            ),
+            None => String::new(),
+        };
         eprintln!(
-            "epoch {:>2}  loss {:.3}  {:>6.0} tok/s  {:>5.0} s  dev BLEU-1 {:.3} BLEU-4 {:.3} ROUGE-L {:.3} CIDEr-D {:.3}{}",
+            "epoch {:>2}  loss {:.3}  {:>6.0} tok/s  {:>5.0} s  dev BLEU-1 {:.3} BLEU-4 {:.3} ROUGE-L {:.3} CIDEr-D {:.3}{}{}",
             summary.epoch, summary.train_loss, summary.tokens_per_s, summary.seconds,
-            dev.bleu[0], dev.bleu[3], dev.rouge_l, dev.cider_d,
+            live.bleu[0], live.bleu[3], live.rouge_l, live.cider_d, averaged_note,
             if improved { "  (best)" } else { "" }
         );
         report.history.push(summary);
@@ -356,7 +401,10 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
                 encoder: enc_cfg.clone(),
                 decoder: dec_cfg,
             };
-            let weights = decoder_bytes(&vars, opts.f16)?;
+            let weights = match (&average, use_average) {
+                (Some(avg), true) => avg.with_average(|| decoder_bytes(&vars, opts.f16))?,
+                _ => decoder_bytes(&vars, opts.f16)?,
+            };
             files::write_dir(
                 &opts.out,
                 &model_cfg,
@@ -369,12 +417,14 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
             &state_dir,
             &vars,
             &adam,
+            average.as_ref(),
             &vocab,
             &CheckpointState {
                 epochs_done: epoch + 1,
                 optimizer_steps: adam.steps(),
                 seed: opts.seed,
                 decoder: dec_cfg,
+                ema_decay: opts.ema_decay,
                 report: report.clone(),
             },
         )?;
@@ -552,11 +602,15 @@ fn write_checkpoint(
     dir: &Path,
     vars: &[(String, candle_core::Var)],
     adam: &AdamW,
+    average: Option<&WeightAverage>,
     vocab: &Vocab,
     state: &CheckpointState,
 ) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut tensors = adam.state();
+    if let Some(avg) = average {
+        tensors.extend(avg.state()?);
+    }
     for (k, v) in vars {
         tensors.insert(format!("param.{k}"), v.as_tensor().to_device(&Device::Cpu)?);
     }

@@ -2,7 +2,7 @@
 
 use std::cell::RefCell;
 
-use seesay::decode::{beam_search, greedy, BeamParams, Hypothesis, StepDecoder};
+use seesay::decode::{beam_search, beam_search_batch, greedy, BeamParams, Hypothesis, StepDecoder};
 use seesay::{Error, Result};
 
 const BOS: u32 = 0;
@@ -512,4 +512,46 @@ fn errors_not_panics() {
     assert!(matches!(r, Err(Error::Other(_))), "{r:?}");
     let empty = FnDecoder::new(0, |_: &[u32]| Vec::new());
     assert!(beam_search(&empty, vec![vec![]], BOS, EOS, &params(3, 1, 5, false)).is_err());
+}
+
+#[test]
+fn a_batch_of_images_gives_each_what_it_gets_alone() {
+    // Each image's history starts with its own marker, so the tables differ per image.
+    for (seed, k, n_best, max_len, norm) in [
+        (3u64, 3, 2, 7, false),
+        (11, 5, 5, 9, true),
+        (5, 1, 1, 4, false),
+    ] {
+        let f = table(seed, 9);
+        let markers: Vec<u32> = (100..106).collect();
+        let alone: Vec<Vec<Hypothesis>> = markers
+            .iter()
+            .map(|&m| {
+                let dec = FnDecoder::new(9, &f);
+                beam_search(
+                    &dec,
+                    vec![vec![m]],
+                    BOS,
+                    EOS,
+                    &params(k, n_best, max_len, norm),
+                )
+                .unwrap()
+            })
+            .collect();
+        let dec = FnDecoder::new(9, &f);
+        let init: Vec<Vec<u32>> = markers.iter().map(|&m| vec![m]).collect();
+        let together = beam_search_batch(
+            &dec,
+            init,
+            markers.len(),
+            BOS,
+            EOS,
+            &params(k, n_best, max_len, norm),
+        )
+        .unwrap();
+        assert_eq!(together, alone, "seed {seed}");
+        // One decoder call per time step for the whole batch, never more than max_len.
+        assert!(dec.steps() <= max_len);
+        assert_eq!(dec.batches.borrow()[0], markers.len());
+    }
 }

@@ -63,7 +63,8 @@ fn encoder_matches_the_numpy_reference_on_real_photos() {
         let prepared = preprocess::prepare(&image);
         let x = preprocess::to_tensor(&[prepared], &norm, &device).unwrap();
         let out = encoder.forward(&x).unwrap();
-        let probs = candle_nn::ops::softmax(&out.logits, D::Minus1)
+        let logits = encoder.classify(&out.features).unwrap();
+        let probs = candle_nn::ops::softmax(&logits, D::Minus1)
             .unwrap()
             .squeeze(0)
             .unwrap()
@@ -125,7 +126,8 @@ fn a_cup_of_espresso_is_espresso() {
         &device,
     )
     .unwrap();
-    let logits = encoder.forward(&x).unwrap().logits.squeeze(0).unwrap();
+    let features = encoder.forward(&x).unwrap().features;
+    let logits = encoder.classify(&features).unwrap().squeeze(0).unwrap();
     let top = logits.argmax(0).unwrap().to_scalar::<u32>().unwrap();
     assert_eq!(labels[top as usize], "espresso");
 }

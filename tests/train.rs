@@ -24,6 +24,9 @@ fn options(out: &Path, cache: &Path, epochs: usize) -> TrainOptions {
     o.patience = 10;
     o.lr = 3e-3;
     o.seed = 7;
+    // The shipped recipe's parts, so resuming covers the image merge and the weight average.
+    o.merge_image = true;
+    o.ema_decay = 0.9;
     o
 }
 

@@ -1,5 +1,6 @@
 //! Parses the command line and dispatches to one module per verb.
 
+mod bench;
 mod caption;
 mod describe;
 mod eval;
@@ -41,6 +42,8 @@ enum Verb {
     Eval(eval::EvalArgs),
     /// Speak text aloud with the system's speech engine (checks that speech works).
     Speak(speak::SpeakArgs),
+    /// Time each stage of captioning on this machine (see bench/compare.sh).
+    Bench(bench::BenchArgs),
 }
 
 /// Options every model-using verb shares.
@@ -82,6 +85,7 @@ pub fn run() -> Result<ExitCode> {
         Some(Verb::Describe(args)) => describe::run(&args),
         Some(Verb::Eval(args)) => eval::run(&args),
         Some(Verb::Speak(args)) => speak::run(&args),
+        Some(Verb::Bench(args)) => bench::run(&args),
         None => {
             let model = cli.model.map_or(ModelSource::Bundled, ModelSource::Dir);
             seesay::app::run(cli.paths, model)?;

@@ -31,9 +31,18 @@ pub struct TrainArgs {
     /// Peak learning rate (warm-up, then cosine decay).
     #[arg(long, default_value_t = 1e-3)]
     lr: f64,
-    /// Dropout probability on the image projection and LSTM output.
+    /// Dropout probability on the image projection, word embeddings and LSTM output.
     #[arg(long, default_value_t = 0.3)]
     dropout: f32,
+    /// Decoupled weight decay (AdamW) on weight matrices.
+    #[arg(long, default_value_t = 1e-5)]
+    weight_decay: f64,
+    /// Add the image to every LSTM output too ("merge"), besides feeding it first.
+    #[arg(long)]
+    merge_image: bool,
+    /// Decay of the weight average scored beside the live weights each epoch (0: off).
+    #[arg(long, default_value_t = 0.0)]
+    ema: f64,
     /// Label smoothing (0 is plain maximum likelihood).
     #[arg(long, default_value_t = 0.0)]
     label_smoothing: f64,
@@ -99,6 +108,12 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
     opts.lr = args.lr;
     opts.dropout = args.dropout;
     opts.label_smoothing = args.label_smoothing;
+    opts.weight_decay = args.weight_decay;
+    opts.merge_image = args.merge_image;
+    if !(0.0..1.0).contains(&args.ema) {
+        anyhow::bail!("--ema must be in [0, 1): 0 turns the weight average off, 0.998 is typical");
+    }
+    opts.ema_decay = args.ema;
     opts.clip = args.clip;
     opts.patience = args.patience.max(1);
     opts.select = match args.select {

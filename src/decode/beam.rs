@@ -219,8 +219,26 @@ pub fn beam_search<D: StepDecoder>(
     eos: u32,
     params: &BeamParams,
 ) -> Result<Vec<Hypothesis>> {
-    let k = params.beam_size;
-    if k == 0 {
+    let mut all = beam_search_batch(dec, init, 1, bos, eos, params)?;
+    all.pop()
+        .ok_or_else(|| Error::Other("beam search lost its only image".into()))
+}
+
+/// Beam search for `images` images at once: `init` has one row per image, and every time
+/// step runs the live beams of all images as one batched [`StepDecoder::step`] call.
+///
+/// Each image's result is exactly what [`beam_search`] gives it alone; batching only shares
+/// the decoder calls, which on a GPU, or with a weight matrix read once for many rows on a
+/// CPU, is what makes folder captioning fast.
+pub fn beam_search_batch<D: StepDecoder>(
+    dec: &D,
+    init: D::State,
+    images: usize,
+    bos: u32,
+    eos: u32,
+    params: &BeamParams,
+) -> Result<Vec<Vec<Hypothesis>>> {
+    if params.beam_size == 0 {
         return Err(Error::Other(
             "beam search needs a beam size of at least 1".into(),
         ));
@@ -230,24 +248,91 @@ pub fn beam_search<D: StepDecoder>(
             "beam search needs n_best of at least 1 (how many captions to return)".into(),
         ));
     }
-    let n_best = params.n_best.min(k);
     let vocab = dec.vocab_size();
     check_vocab(vocab, bos, eos)?;
     let banned = banned_mask(vocab, &params.banned, bos, eos);
-    let length_norm = params.length_norm;
-
-    let mut live = vec![Beam::default()];
+    let mut searches: Vec<Search> = (0..images).map(|_| Search::new(params, bos, eos)).collect();
     let mut state = init;
-    let mut feed = vec![bos];
-    let mut finished: Vec<Hypothesis> = Vec::new();
-    let mut candidates: Vec<Candidate> = Vec::new();
-
     for t in 0..params.max_len {
+        let active: Vec<usize> = (0..images).filter(|&i| !searches[i].done).collect();
+        if active.is_empty() {
+            break;
+        }
+        let feed: Vec<u32> = active
+            .iter()
+            .flat_map(|&i| searches[i].feed.iter().copied())
+            .collect();
         let (log_probs, next_state) = checked_step(dec, &feed, &state, vocab)?;
+        let mut rows = Vec::with_capacity(feed.len());
+        let mut offset = 0;
+        for &i in &active {
+            let search = &mut searches[i];
+            let n = search.live.len();
+            let block = &log_probs[offset * vocab..(offset + n) * vocab];
+            let last_step = t + 1 == params.max_len;
+            if let Some(own) = search.advance(block, vocab, &banned, last_step)? {
+                rows.extend(own.into_iter().map(|r| offset + r));
+            }
+            offset += n;
+        }
+        if searches.iter().all(|s| s.done) {
+            break;
+        }
+        let in_order = rows.len() == feed.len() && rows.iter().enumerate().all(|(i, &r)| i == r);
+        state = if in_order {
+            next_state
+        } else {
+            dec.select(&next_state, &rows)?
+        };
+    }
+    Ok(searches.into_iter().map(Search::finish).collect())
+}
 
+/// One image's search: its live beams, the tokens they feed next, and what has finished.
+struct Search<'p> {
+    params: &'p BeamParams,
+    eos: u32,
+    live: Vec<Beam>,
+    feed: Vec<u32>,
+    finished: Vec<Hypothesis>,
+    candidates: Vec<Candidate>,
+    done: bool,
+}
+
+impl<'p> Search<'p> {
+    fn new(params: &'p BeamParams, bos: u32, eos: u32) -> Self {
+        Search {
+            params,
+            eos,
+            live: vec![Beam::default()],
+            feed: vec![bos],
+            finished: Vec::new(),
+            candidates: Vec::new(),
+            done: params.max_len == 0,
+        }
+    }
+
+    /// Takes this step's log-probabilities (one row per live beam) and returns which of
+    /// those rows the next step continues, in order, or `None` once the search is over.
+    fn advance(
+        &mut self,
+        log_probs: &[f32],
+        vocab: usize,
+        banned: &[bool],
+        last_step: bool,
+    ) -> Result<Option<Vec<usize>>> {
+        let k = self.params.beam_size;
+        let n_best = self.params.n_best.min(k);
+        let length_norm = self.params.length_norm;
+        let candidates = &mut self.candidates;
         candidates.clear();
-        for (b, (beam, row)) in live.iter().zip(log_probs.chunks_exact(vocab)).enumerate() {
-            for (token, (&lp, &ban)) in row.iter().zip(&banned).enumerate() {
+        for (b, (beam, row)) in self
+            .live
+            .iter()
+            .zip(log_probs.chunks_exact(vocab))
+            .enumerate()
+        {
+            for (token, (&lp, &ban)) in row.iter().zip(banned).enumerate() {
                 if !ban {
                     candidates.push(Candidate {
                         log_prob: beam.log_prob + lp,
@@ -260,12 +345,13 @@ pub fn beam_search<D: StepDecoder>(
         }
         if candidates.is_empty() {
             // Nothing may be generated: the live beams are returned as cut.
-            break;
+            self.done = true;
+            return Ok(None);
         }
 
         // The k best overall decide which end-token extensions finish; at most live.len() of
         // the best are end-token extensions, so the k best others lie within the top k + live.
-        let m = (k + live.len()).min(candidates.len());
+        let m = (k + self.live.len()).min(candidates.len());
         if candidates.len() > m {
             candidates.select_nth_unstable_by(m - 1, candidate_order);
             candidates.truncate(m);
@@ -276,12 +362,13 @@ pub fn beam_search<D: StepDecoder>(
         let mut rows = Vec::with_capacity(k);
         let mut next_feed = Vec::with_capacity(k);
         for (rank, c) in candidates.iter().enumerate() {
-            let Some(parent) = live.get(c.beam) else {
+            let Some(parent) = self.live.get(c.beam) else {
                 continue;
             };
-            if c.token == eos {
+            if c.token == self.eos {
                 if rank < k {
-                    finished.push(parent.finish(Some(c.token_log_prob), length_norm));
+                    self.finished
+                        .push(parent.finish(Some(c.token_log_prob), length_norm));
                 }
             } else if next_live.len() < k {
                 next_live.push(parent.extend(c));
@@ -289,49 +376,53 @@ pub fn beam_search<D: StepDecoder>(
                 next_feed.push(c.token);
             }
         }
-        let previous_rows = live.len();
-        live = next_live;
+        self.live = next_live;
+        self.feed = next_feed;
 
-        let last_step = t + 1 == params.max_len;
-        let stop = match live.first() {
+        let stop = match self.live.first() {
             None => true,
             Some(best) => {
                 last_step
                     || can_stop(
-                        &finished,
+                        &self.finished,
                         best.log_prob,
                         n_best,
                         length_norm,
-                        params.max_len,
+                        self.params.max_len,
                     )
             }
         };
         if stop {
             if !last_step {
                 // Stopped early: every live beam is beaten by n_best finished ones (or none is left).
-                live.clear();
+                self.live.clear();
             }
-            break;
+            self.done = true;
+            return Ok(None);
         }
-        let in_order = rows.len() == previous_rows && rows.iter().enumerate().all(|(i, &r)| i == r);
-        state = if in_order {
-            next_state
-        } else {
-            dec.select(&next_state, &rows)?
-        };
-        feed = next_feed;
+        Ok(Some(rows))
     }
 
-    finished.sort_by(|a, b| best_first(a.score, b.score));
-    if finished.len() < n_best {
-        let mut cut: Vec<Hypothesis> = live.iter().map(|b| b.finish(None, length_norm)).collect();
-        cut.sort_by(|a, b| best_first(a.score, b.score));
-        cut.truncate(n_best - finished.len());
-        finished.extend(cut);
+    /// The best `n_best` sentences: finished ones first, cut beams to fill the gap.
+    fn finish(self) -> Vec<Hypothesis> {
+        let n_best = self.params.n_best.min(self.params.beam_size);
+        let length_norm = self.params.length_norm;
+        let mut finished = self.finished;
         finished.sort_by(|a, b| best_first(a.score, b.score));
+        if finished.len() < n_best {
+            let mut cut: Vec<Hypothesis> = self
+                .live
+                .iter()
+                .map(|b| b.finish(None, length_norm))
+                .collect();
+            cut.sort_by(|a, b| best_first(a.score, b.score));
+            cut.truncate(n_best - finished.len());
+            finished.extend(cut);
+            finished.sort_by(|a, b| best_first(a.score, b.score));
+        }
+        finished.truncate(n_best);
+        finished
     }
-    finished.truncate(n_best);
-    Ok(finished)
 }
 
 /// Greedy decoding (what [`beam_search`] does with `beam_size` 1 and no length normalisation).

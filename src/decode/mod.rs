@@ -2,7 +2,7 @@
 
 pub mod beam;
 
-pub use beam::{beam_search, greedy};
+pub use beam::{beam_search, beam_search_batch, greedy};
 
 use crate::Result;
 

@@ -40,8 +40,11 @@ pub struct DecoderConfig {
     pub embed_dim: usize,
     /// LSTM units.
     pub hidden_dim: usize,
-    /// Dropout on the image projection and the LSTM output, in training only.
+    /// Dropout on the image projection, the word embeddings and the LSTM output, in training only.
     pub dropout: f32,
+    /// Also add the projected image to every LSTM output (absent in older files: false).
+    #[serde(default)]
+    pub merge_image: bool,
 }
 
 impl EncoderConfig {
@@ -67,6 +70,7 @@ impl DecoderConfig {
             embed_dim: 512,
             hidden_dim: 512,
             dropout: 0.3,
+            merge_image: false,
         }
     }
 }

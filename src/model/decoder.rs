@@ -3,6 +3,10 @@
 //! The image feature, projected to the embedding width, is the LSTM's first input (x₋₁);
 //! then the start token and each word, embedded, are the next inputs, and a linear layer
 //! turns each LSTM output into the next word's logits.
+//!
+//! With `merge_image` the projected image is also added to every LSTM output before the
+//! vocabulary layer (the "merge" arrangement of Tanti et al., 2018), so the image is not
+//! forgotten as the caption grows.
 
 use candle_core::{DType, Device, IndexOp, Module, Tensor, D};
 use candle_nn::rnn::{LSTMState, RNN};
@@ -11,19 +15,23 @@ use rand::rngs::StdRng;
 use rand::Rng;
 
 use super::config::DecoderConfig;
+use super::skinny;
 use crate::decode::StepDecoder;
 use crate::{Error, Result};
 
-/// The decoder's layers; keys are `img_proj`, `embed`, `lstm` (PyTorch nn.LSTM names) and `out`.
+/// The decoder's layers; keys are `img_proj`, `embed`, `lstm` (PyTorch nn.LSTM names), `out`,
+/// and `img_out` when the image is merged at the output.
 pub struct Decoder {
     cfg: DecoderConfig,
     img_proj: Linear,
+    img_out: Option<Linear>,
     embed: Embedding,
     lstm: LSTM,
     // The same LSTM weights, kept to run whole sequences with one input projection.
     w_ih: Tensor,
     w_hh: Tensor,
     bias: Tensor,
+    no_bias: Tensor,
     out: Linear,
 }
 
@@ -38,15 +46,23 @@ impl Decoder {
         let w_ih = lv.get((4 * h, e), "weight_ih_l0")?;
         let w_hh = lv.get((4 * h, h), "weight_hh_l0")?;
         let bias = (lv.get(4 * h, "bias_ih_l0")? + lv.get(4 * h, "bias_hh_l0")?)?;
+        let no_bias = Tensor::zeros(4 * h, DType::F32, vb.device())?;
         let out = candle_nn::linear(h, v, vb.pp("out"))?;
+        let img_out = if cfg.merge_image {
+            Some(candle_nn::linear(cfg.feature_dim, h, vb.pp("img_out"))?)
+        } else {
+            None
+        };
         Ok(Self {
             cfg,
             img_proj,
+            img_out,
             embed,
             lstm,
             w_ih,
             w_hh,
             bias,
+            no_bias,
             out,
         })
     }
@@ -57,21 +73,48 @@ impl Decoder {
     }
 
     /// Feeds the image (x₋₁) into a zero state: the state the start token is fed to.
-    pub fn image_state(&self, features: &Tensor) -> Result<LSTMState> {
+    pub fn image_state(&self, features: &Tensor) -> Result<DecoderState> {
         let x = self.img_proj.forward(features)?;
         let zero = self.lstm.zero_state(features.dim(0)?)?;
-        Ok(self.lstm.step(&x, &zero)?)
+        let merged = match &self.img_out {
+            Some(l) => Some(l.forward(features)?),
+            None => None,
+        };
+        Ok(DecoderState {
+            lstm: self.lstm.step(&x, &zero)?,
+            merged,
+        })
     }
 
     /// One step for a batch: next-word log-probabilities (B, V) and the new state.
-    pub fn step_tensor(&self, tokens: &Tensor, state: &LSTMState) -> Result<(Tensor, LSTMState)> {
+    pub fn step_tensor(
+        &self,
+        tokens: &Tensor,
+        state: &DecoderState,
+    ) -> Result<(Tensor, DecoderState)> {
         let x = self.embed.forward(tokens)?;
-        let state = self.lstm.step(&x, state)?;
-        let logits = self.out.forward(&state.h)?;
+        // A step has only k rows: skinny::linear skips the packing a general GEMM does.
+        let gates = (skinny::linear(&x, &self.w_ih, &self.bias)?
+            + skinny::linear(&state.lstm.h, &self.w_hh, &self.no_bias)?)?;
+        let (h, c) = lstm_cell(&gates, &state.lstm.c)?;
+        let lstm = LSTMState::new(h, c);
+        let top = match &state.merged {
+            Some(m) => (&lstm.h + m)?,
+            None => lstm.h.clone(),
+        };
+        let out_bias = self
+            .out
+            .bias()
+            .ok_or_else(|| Error::Other("the output layer has no bias".into()))?;
+        let logits = skinny::linear(&top, self.out.weight(), out_bias)?;
+        let state = DecoderState {
+            lstm,
+            merged: state.merged.clone(),
+        };
         Ok((candle_nn::ops::log_softmax(&logits, D::Minus1)?, state))
     }
 
-    /// Teacher-forced LSTM outputs for whole captions, flattened to (B·T, H).
+    /// Teacher-forced LSTM outputs (plus the merged image) for whole captions, as (B·T, H).
     ///
     /// `features` is (B, F); `inputs` is (B, T) token ids starting with the start token.
     /// Row b·T + t is the output that predicts the token after `inputs[b, t]`; apply
@@ -90,7 +133,10 @@ impl Decoder {
         if let Some(rng) = dropout.as_deref_mut() {
             img = apply_dropout(&img, p, rng)?;
         }
-        let words = self.embed.forward(inputs)?;
+        let mut words = self.embed.forward(inputs)?;
+        if let Some(rng) = dropout.as_deref_mut() {
+            words = apply_dropout(&words, p, rng)?;
+        }
         let x = Tensor::cat(&[img.unsqueeze(1)?, words], 1)?;
         // One big matmul for every step's input projection instead of one per step.
         let xw = x
@@ -104,22 +150,16 @@ impl Decoder {
         let mut state_c = state_h.clone();
         for step in 0..=t {
             let gates = (xw.i((.., step, ..))? + state_h.matmul(&w_hh_t)?)?;
-            let chunks = gates.chunk(4, 1)?;
-            let (ig, fg, gg, og) = match chunks.as_slice() {
-                [a, b, c, d] => (a, b, c, d),
-                _ => return Err(Error::Other("LSTM gates did not split in four".into())),
-            };
-            let ig = candle_nn::ops::sigmoid(ig)?;
-            let fg = candle_nn::ops::sigmoid(fg)?;
-            let gg = gg.tanh()?;
-            let og = candle_nn::ops::sigmoid(og)?;
-            state_c = ((fg * &state_c)? + (ig * gg)?)?;
-            state_h = (og * state_c.tanh()?)?;
+            (state_h, state_c) = lstm_cell(&gates, &state_c)?;
             if step > 0 {
                 hs.push(state_h.clone());
             }
         }
-        let mut hs = Tensor::stack(&hs, 1)?.reshape((b * t, h))?;
+        let mut hs = Tensor::stack(&hs, 1)?;
+        if let Some(l) = &self.img_out {
+            hs = hs.broadcast_add(&l.forward(features)?.unsqueeze(1)?)?;
+        }
+        let mut hs = hs.reshape((b * t, h))?;
         if let Some(rng) = dropout {
             hs = apply_dropout(&hs, p, rng)?;
         }
@@ -138,6 +178,23 @@ impl Decoder {
             device,
         }
     }
+}
+
+/// The LSTM cell after its matmuls: gates (B, 4H) in PyTorch's i, f, g, o order and the
+/// previous cell state give the new (h, c).
+fn lstm_cell(gates: &Tensor, c: &Tensor) -> Result<(Tensor, Tensor)> {
+    let chunks = gates.chunk(4, 1)?;
+    let (ig, fg, gg, og) = match chunks.as_slice() {
+        [a, b, c, d] => (a, b, c, d),
+        _ => return Err(Error::Other("LSTM gates did not split in four".into())),
+    };
+    let ig = candle_nn::ops::sigmoid(ig)?;
+    let fg = candle_nn::ops::sigmoid(fg)?;
+    let gg = gg.tanh()?;
+    let og = candle_nn::ops::sigmoid(og)?;
+    let c = ((fg * c)? + (ig * gg)?)?;
+    let h = (og * c.tanh()?)?;
+    Ok((h, c))
 }
 
 /// Inverted dropout with a mask drawn from `rng`.
@@ -160,6 +217,15 @@ fn apply_dropout(x: &Tensor, p: f32, rng: &mut StdRng) -> Result<Tensor> {
     Ok(x.mul(&mask)?)
 }
 
+/// What the decoder carries from one word to the next, one row per caption.
+#[derive(Debug, Clone)]
+pub struct DecoderState {
+    /// The LSTM's hidden and cell state.
+    pub lstm: LSTMState,
+    /// The image's contribution to every output, when the image is merged.
+    merged: Option<Tensor>,
+}
+
 /// The decoder seen through beam search's `step` seam.
 pub struct Stepper<'a> {
     decoder: &'a Decoder,
@@ -167,24 +233,72 @@ pub struct Stepper<'a> {
 }
 
 impl StepDecoder for Stepper<'_> {
-    type State = LSTMState;
+    type State = DecoderState;
 
     fn vocab_size(&self) -> usize {
         self.decoder.cfg.vocab_size
     }
 
-    fn step(&self, tokens: &[u32], state: &LSTMState) -> Result<(Vec<f32>, LSTMState)> {
+    fn step(&self, tokens: &[u32], state: &DecoderState) -> Result<(Vec<f32>, DecoderState)> {
         let t = Tensor::from_slice(tokens, tokens.len(), self.device)?;
         let (log_probs, state) = self.decoder.step_tensor(&t, state)?;
         Ok((log_probs.flatten_all()?.to_vec1::<f32>()?, state))
     }
 
-    fn select(&self, state: &LSTMState, rows: &[usize]) -> Result<LSTMState> {
+    fn select(&self, state: &DecoderState, rows: &[usize]) -> Result<DecoderState> {
         let idx: Vec<u32> = rows.iter().map(|&r| r as u32).collect();
         let idx = Tensor::from_vec(idx, rows.len(), self.device)?;
-        Ok(LSTMState::new(
-            state.h.index_select(&idx, 0)?,
-            state.c.index_select(&idx, 0)?,
-        ))
+        let merged = match &state.merged {
+            Some(m) => Some(m.index_select(&idx, 0)?),
+            None => None,
+        };
+        Ok(DecoderState {
+            lstm: LSTMState::new(
+                state.lstm.h.index_select(&idx, 0)?,
+                state.lstm.c.index_select(&idx, 0)?,
+            ),
+            merged,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_nn::VarMap;
+
+    /// Beam search steps one word at a time; training runs whole captions at once. Both
+    /// must give the same next-word distribution, with and without the image merge.
+    #[test]
+    fn stepping_matches_the_teacher_forced_pass() -> Result<()> {
+        let dev = Device::Cpu;
+        for merge_image in [false, true] {
+            let cfg = DecoderConfig {
+                vocab_size: 40,
+                feature_dim: 24,
+                embed_dim: 16,
+                hidden_dim: 20,
+                dropout: 0.5,
+                merge_image,
+            };
+            let vm = VarMap::new();
+            let dec = Decoder::new(cfg, VarBuilder::from_varmap(&vm, DType::F32, &dev))?;
+            let feats = Tensor::randn(0f32, 1.0, (2, 24), &dev)?;
+            let inputs = Tensor::new(&[[1u32, 5, 9, 4], [1, 7, 7, 30]], &dev)?;
+            let hidden = dec.forward_sequence(&feats, &inputs, None)?;
+            let whole = candle_nn::ops::log_softmax(&dec.logits(&hidden)?, D::Minus1)?
+                .reshape((2, 4, 40))?;
+            let mut state = dec.image_state(&feats)?;
+            for t in 0..4 {
+                let (step, next) = dec.step_tensor(&inputs.i((.., t))?.contiguous()?, &state)?;
+                let diff = (step - whole.i((.., t, ..))?)?
+                    .abs()?
+                    .max_all()?
+                    .to_scalar::<f32>()?;
+                assert!(diff < 1e-4, "merge {merge_image}, step {t}: {diff}");
+                state = next;
+            }
+        }
+        Ok(())
     }
 }

@@ -8,6 +8,7 @@
 use candle_core::{Device, Module, Tensor, D};
 
 use super::depthwise::{depthwise_relu6, same_padding};
+use super::pointwise::{Activation, Pointwise};
 use super::weights::Weights;
 use crate::Result;
 
@@ -51,16 +52,9 @@ impl FoldedConv {
         Ok(Self { weight, bias })
     }
 
-    /// 1x1 convolution as a matrix product: (N, C, H, W) -> (N, out, H, W).
-    fn pointwise(&self, x: &Tensor) -> Result<Tensor> {
-        let (n, c, h, wd) = x.dims4()?;
-        let out = self.weight.dim(0)?;
-        let w = self.weight.reshape((out, c))?;
-        let y = w
-            .broadcast_left(n)?
-            .matmul(&x.reshape((n, c, h * wd))?)?
-            .broadcast_add(&self.bias.reshape((1, out, 1))?)?;
-        Ok(y.reshape((n, out, h, wd))?)
+    /// This 1x1 convolution as a fused pointwise layer.
+    fn pointwise(&self) -> Result<Pointwise> {
+        Ok(Pointwise::new(&self.weight, &self.bias)?)
     }
 }
 
@@ -69,9 +63,9 @@ fn relu6(x: &Tensor) -> Result<Tensor> {
 }
 
 struct MbConv {
-    expand: Option<FoldedConv>,
+    expand: Option<Pointwise>,
     depthwise: FoldedConv,
-    project: FoldedConv,
+    project: Pointwise,
     stride: usize,
     residual: bool,
 }
@@ -79,7 +73,7 @@ struct MbConv {
 impl MbConv {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let h = match &self.expand {
-            Some(e) => relu6(&e.pointwise(x)?)?,
+            Some(e) => e.forward(x, Activation::Relu6, None)?,
             None => x.clone(),
         };
         let h = depthwise_relu6(
@@ -88,28 +82,22 @@ impl MbConv {
             &self.depthwise.bias,
             self.stride,
         )?;
-        let h = self.project.pointwise(&h)?;
-        if self.residual {
-            Ok((h + x)?)
-        } else {
-            Ok(h)
-        }
+        let residual = self.residual.then_some(x);
+        Ok(self.project.forward(&h, Activation::Linear, residual)?)
     }
 }
 
-/// What one forward pass gives: the caption feature and the ImageNet logits.
+/// What one forward pass gives: the caption feature.
 pub struct EncoderOutput {
     /// Pooled 1280-d feature, (N, 1280).
     pub features: Tensor,
-    /// ImageNet class logits, (N, 1000).
-    pub logits: Tensor,
 }
 
 /// EfficientNet-Lite0 with folded BatchNorms, ready for inference.
 pub struct EfficientNetLite0 {
     stem: FoldedConv,
     blocks: Vec<MbConv>,
-    head: FoldedConv,
+    head: Pointwise,
     fc: candle_nn::Linear,
 }
 
@@ -128,12 +116,15 @@ impl EfficientNetLite0 {
                 let expand_conv = if expand == 1 {
                     None
                 } else {
-                    Some(FoldedConv::load(
-                        w,
-                        &format!("{p}._expand_conv"),
-                        &format!("{p}._bn0"),
-                        [mid, in_ch, 1, 1],
-                    )?)
+                    Some(
+                        FoldedConv::load(
+                            w,
+                            &format!("{p}._expand_conv"),
+                            &format!("{p}._bn0"),
+                            [mid, in_ch, 1, 1],
+                        )?
+                        .pointwise()?,
+                    )
                 };
                 let depthwise = FoldedConv::load(
                     w,
@@ -146,7 +137,8 @@ impl EfficientNetLite0 {
                     &format!("{p}._project_conv"),
                     &format!("{p}._bn2"),
                     [out_ch, mid, 1, 1],
-                )?;
+                )?
+                .pointwise()?;
                 blocks.push(MbConv {
                     expand: expand_conv,
                     depthwise,
@@ -157,7 +149,8 @@ impl EfficientNetLite0 {
                 in_ch = out_ch;
             }
         }
-        let head = FoldedConv::load(w, "_conv_head", "_bn1", [FEATURE_DIM, in_ch, 1, 1])?;
+        let head =
+            FoldedConv::load(w, "_conv_head", "_bn1", [FEATURE_DIM, in_ch, 1, 1])?.pointwise()?;
         let fc = candle_nn::Linear::new(
             w.get("_fc.weight", &[CLASSES, FEATURE_DIM])?,
             Some(w.get("_fc.bias", &[CLASSES])?),
@@ -181,10 +174,15 @@ impl EfficientNetLite0 {
         for block in &self.blocks {
             y = block.forward(&y)?;
         }
-        let y = relu6(&self.head.pointwise(&y)?)?;
+        let y = self.head.forward(&y, Activation::Relu6, None)?;
         let features = y.mean(D::Minus1)?.mean(D::Minus1)?;
-        let logits = self.fc.forward(&features)?;
-        Ok(EncoderOutput { features, logits })
+        Ok(EncoderOutput { features })
+    }
+
+    /// ImageNet class logits (N, 1000) for pooled features; captioning never needs them,
+    /// so the forward pass leaves them out.
+    pub fn classify(&self, features: &Tensor) -> Result<Tensor> {
+        Ok(self.fc.forward(features)?)
     }
 
     /// The device the weights live on.

@@ -5,13 +5,15 @@ pub mod decoder;
 pub mod depthwise;
 pub mod efficientnet;
 pub mod files;
+pub mod pointwise;
+pub mod skinny;
 pub mod weights;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 
 pub use config::{DecoderConfig, EncoderConfig, ModelConfig};
-pub use decoder::Decoder;
+pub use decoder::{Decoder, DecoderState};
 pub use efficientnet::{EfficientNetLite0, EncoderOutput};
 pub use files::ModelFiles;
 
@@ -110,7 +112,7 @@ pub fn decoder_shapes(cfg: &DecoderConfig) -> Vec<(&'static str, Vec<usize>)> {
         cfg.hidden_dim,
         cfg.vocab_size,
     );
-    vec![
+    let mut shapes = vec![
         ("img_proj.weight", vec![e, f]),
         ("img_proj.bias", vec![e]),
         ("embed.weight", vec![v, e]),
@@ -120,7 +122,12 @@ pub fn decoder_shapes(cfg: &DecoderConfig) -> Vec<(&'static str, Vec<usize>)> {
         ("lstm.bias_hh_l0", vec![4 * h]),
         ("out.weight", vec![v, h]),
         ("out.bias", vec![v]),
-    ]
+    ];
+    if cfg.merge_image {
+        shapes.push(("img_out.weight", vec![h, f]));
+        shapes.push(("img_out.bias", vec![h]));
+    }
+    shapes
 }
 
 fn check_decoder_shapes(weights: &Weights, cfg: &DecoderConfig) -> Result<()> {

@@ -1,0 +1,245 @@
+//! 1x1 convolution with its bias, ReLU6 and residual fused, fast on the CPU.
+//!
+//! As separate candle ops, a pointwise layer is a matmul, a bias add, a clamp and a residual
+//! add, each reading and writing the whole activation and allocating a new one. Here the
+//! output starts as bias (+ residual), one GEMM accumulates into it, and the clamp runs on it
+//! in place. Other devices keep the candle ops.
+
+use candle_core::{CpuStorage, CustomOp1, CustomOp2, DType, Layout, Result, Shape, Tensor};
+use gemm::Parallelism;
+
+/// A folded 1x1 convolution: weight (out, in) and bias (out).
+pub struct Pointwise {
+    weight: Tensor,
+    bias: Tensor,
+    cpu: Option<CpuWeights>,
+}
+
+struct CpuWeights {
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+    out: usize,
+    inp: usize,
+}
+
+/// Whether the output is clamped to [0, 6].
+#[derive(Clone, Copy)]
+pub enum Activation {
+    /// No activation (the projection convolutions).
+    Linear,
+    /// ReLU6 (expansion and head convolutions).
+    Relu6,
+}
+
+impl Pointwise {
+    /// Wraps a (out, in, 1, 1) or (out, in) weight and its bias.
+    pub fn new(weight: &Tensor, bias: &Tensor) -> Result<Self> {
+        let out = weight.dim(0)?;
+        let inp = weight.elem_count() / out.max(1);
+        let weight = weight.reshape((out, inp))?;
+        let cpu = if weight.device().is_cpu() && weight.dtype() == DType::F32 {
+            Some(CpuWeights {
+                weight: weight.flatten_all()?.to_vec1()?,
+                bias: bias.to_vec1()?,
+                out,
+                inp,
+            })
+        } else {
+            None
+        };
+        Ok(Self {
+            weight,
+            bias: bias.clone(),
+            cpu,
+        })
+    }
+
+    /// `act(conv1x1(x) + b) + residual` for x (N, in, H, W).
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        act: Activation,
+        residual: Option<&Tensor>,
+    ) -> Result<Tensor> {
+        if let (Some(cpu), true) = (&self.cpu, x.device().is_cpu() && x.dtype() == DType::F32) {
+            let op = FusedOp { w: cpu, act };
+            let x = x.contiguous()?;
+            return match residual {
+                Some(r) => x.apply_op2_no_bwd(&r.contiguous()?, &op),
+                None => x.apply_op1_no_bwd(&op),
+            };
+        }
+        let (n, c, h, wd) = x.dims4()?;
+        let out = self.weight.dim(0)?;
+        let y = self
+            .weight
+            .broadcast_left(n)?
+            .matmul(&x.reshape((n, c, h * wd))?)?
+            .broadcast_add(&self.bias.reshape((1, out, 1))?)?
+            .reshape((n, out, h, wd))?;
+        let y = match act {
+            Activation::Linear => y,
+            Activation::Relu6 => y.clamp(0f32, 6f32)?,
+        };
+        match residual {
+            Some(r) => y + r,
+            None => Ok(y),
+        }
+    }
+}
+
+struct FusedOp<'a> {
+    w: &'a CpuWeights,
+    act: Activation,
+}
+
+impl FusedOp<'_> {
+    fn run(
+        &self,
+        x: &CpuStorage,
+        lx: &Layout,
+        residual: Option<&[f32]>,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (n, c, h, wd) = lx.shape().dims4()?;
+        let CpuWeights {
+            weight,
+            bias,
+            out,
+            inp,
+        } = self.w;
+        let (out, inp) = (*out, *inp);
+        if c != inp {
+            candle_core::bail!("pointwise conv: input has {c} channels, weight expects {inp}");
+        }
+        let x = contiguous(x, lx)?;
+        let hw = h * wd;
+        let mut dst = vec![0f32; n * out * hw];
+        for (i, plane) in dst.chunks_exact_mut(out * hw).enumerate() {
+            for (o, row) in plane.chunks_exact_mut(hw).enumerate() {
+                match residual {
+                    Some(r) => {
+                        let r = &r[(i * out + o) * hw..(i * out + o + 1) * hw];
+                        for (d, v) in row.iter_mut().zip(r) {
+                            *d = v + bias[o];
+                        }
+                    }
+                    None => row.fill(bias[o]),
+                }
+            }
+            let threads = candle_core::utils::get_num_threads();
+            let parallelism = if threads > 1 {
+                Parallelism::Rayon(threads)
+            } else {
+                Parallelism::None
+            };
+            let src = &x[i * inp * hw..(i + 1) * inp * hw];
+            // SAFETY: dst is (out, hw), weight (out, inp) and src (inp, hw), all row-major and
+            // of exactly those sizes; the strides below describe them.
+            unsafe {
+                gemm::gemm(
+                    out,
+                    hw,
+                    inp,
+                    plane.as_mut_ptr(),
+                    1,
+                    hw as isize,
+                    true,
+                    weight.as_ptr(),
+                    1,
+                    inp as isize,
+                    src.as_ptr(),
+                    1,
+                    hw as isize,
+                    1.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    parallelism,
+                );
+            }
+            if let Activation::Relu6 = self.act {
+                for v in plane.iter_mut() {
+                    *v = v.clamp(0.0, 6.0);
+                }
+            }
+        }
+        Ok((CpuStorage::F32(dst), Shape::from((n, out, h, wd))))
+    }
+}
+
+impl CustomOp1 for FusedOp<'_> {
+    fn name(&self) -> &'static str {
+        "pointwise-conv"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        self.run(s, l, None)
+    }
+}
+
+impl CustomOp2 for FusedOp<'_> {
+    fn name(&self) -> &'static str {
+        "pointwise-conv-residual"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let r = contiguous(s2, l2)?;
+        let (n, c, h, w) = l1.shape().dims4()?;
+        let expected = n * self.w.out * h * w;
+        if r.len() != expected || c != self.w.inp {
+            candle_core::bail!(
+                "pointwise conv: the residual has {} values, expected {expected}",
+                r.len()
+            );
+        }
+        self.run(s1, l1, Some(r))
+    }
+}
+
+fn contiguous<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
+    let data = s.as_slice::<f32>()?;
+    match l.contiguous_offsets() {
+        Some((start, end)) => Ok(&data[start..end]),
+        None => candle_core::bail!("pointwise conv needs contiguous inputs"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    #[test]
+    fn fused_matches_separate_candle_ops() -> Result<()> {
+        let dev = Device::Cpu;
+        let (n, c, o, h, w) = (2, 24, 40, 7, 9);
+        let x = Tensor::randn(0f32, 1.0, (n, c, h, w), &dev)?;
+        let weight = Tensor::randn(0f32, 1.0, (o, c, 1, 1), &dev)?;
+        let bias = Tensor::randn(0f32, 1.0, o, &dev)?;
+        let residual = Tensor::randn(0f32, 1.0, (n, o, h, w), &dev)?;
+        let pw = Pointwise::new(&weight, &bias)?;
+        let plain = weight
+            .reshape((o, c))?
+            .broadcast_left(n)?
+            .matmul(&x.reshape((n, c, h * w))?)?
+            .broadcast_add(&bias.reshape((1, o, 1))?)?
+            .reshape((n, o, h, w))?;
+        let cases = [
+            (Activation::Relu6, None, plain.clamp(0f32, 6f32)?),
+            (Activation::Linear, Some(&residual), (&plain + &residual)?),
+        ];
+        for (act, r, expected) in cases {
+            let got = pw.forward(&x, act, r)?;
+            let diff = (got - expected)?.abs()?.max_all()?.to_scalar::<f32>()?;
+            assert!(diff < 1e-4, "{diff}");
+        }
+        Ok(())
+    }
+}
