@@ -99,16 +99,31 @@ pub fn to_rgb(image: &DynamicImage) -> RgbImage {
 }
 
 /// Squashes the whole image (no crop) to the encoder's square, as the training images were.
+///
+/// Bilinear with Pillow's antialiasing support (the PyTorch peer's `Image.BILINEAR`), in
+/// SIMD; the image crate's own filter is kept as a fallback that never fails.
 pub fn resize(rgb: &RgbImage) -> RgbImage {
     if rgb.width() == INPUT_SIZE && rgb.height() == INPUT_SIZE {
         return rgb.clone();
     }
-    image::imageops::resize(
-        rgb,
-        INPUT_SIZE,
-        INPUT_SIZE,
-        image::imageops::FilterType::Triangle,
-    )
+    fast_resize(rgb).unwrap_or_else(|| {
+        image::imageops::resize(
+            rgb,
+            INPUT_SIZE,
+            INPUT_SIZE,
+            image::imageops::FilterType::Triangle,
+        )
+    })
+}
+
+fn fast_resize(rgb: &RgbImage) -> Option<RgbImage> {
+    use fast_image_resize::{images, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+    let src =
+        images::ImageRef::new(rgb.width(), rgb.height(), rgb.as_raw(), PixelType::U8x3).ok()?;
+    let mut dst = images::Image::new(INPUT_SIZE, INPUT_SIZE, PixelType::U8x3);
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear));
+    Resizer::new().resize(&src, &mut dst, &options).ok()?;
+    RgbImage::from_raw(INPUT_SIZE, INPUT_SIZE, dst.into_vec())
 }
 
 /// Everything before the tensor: flatten to RGB and resize.

@@ -15,7 +15,7 @@ use rand::rngs::StdRng;
 use rand::Rng;
 
 use super::config::DecoderConfig;
-use super::skinny;
+use super::skinny::{self, HalfMatrix};
 use crate::decode::StepDecoder;
 use crate::{Error, Result};
 
@@ -33,6 +33,14 @@ pub struct Decoder {
     bias: Tensor,
     no_bias: Tensor,
     out: Linear,
+    half: Option<HalfWeights>,
+}
+
+/// The step's three matrices in f16, for a model whose weights were stored in f16.
+struct HalfWeights {
+    w_ih: HalfMatrix,
+    w_hh: HalfMatrix,
+    out: HalfMatrix,
 }
 
 impl Decoder {
@@ -64,7 +72,22 @@ impl Decoder {
             bias,
             no_bias,
             out,
+            half: None,
         })
+    }
+
+    /// For inference on the CPU: keeps f16 copies of the step's matrices when f16 holds their
+    /// values exactly (a model saved with --f16), so each beam step reads half the bytes.
+    pub fn keep_half_weights(&mut self) -> Result<()> {
+        let (Some(w_ih), Some(w_hh), Some(out)) = (
+            HalfMatrix::exact(&self.w_ih)?,
+            HalfMatrix::exact(&self.w_hh)?,
+            HalfMatrix::exact(self.out.weight())?,
+        ) else {
+            return Ok(());
+        };
+        self.half = Some(HalfWeights { w_ih, w_hh, out });
+        Ok(())
     }
 
     /// The configuration the decoder was built with.
@@ -94,8 +117,20 @@ impl Decoder {
     ) -> Result<(Tensor, DecoderState)> {
         let x = self.embed.forward(tokens)?;
         // A step has only k rows: skinny::linear skips the packing a general GEMM does.
-        let gates = (skinny::linear(&x, &self.w_ih, &self.bias)?
-            + skinny::linear(&state.lstm.h, &self.w_hh, &self.no_bias)?)?;
+        let half = self
+            .half
+            .as_ref()
+            .filter(|_| tokens.dim(0).is_ok_and(|rows| rows <= skinny::MAX_ROWS));
+        let gates = match half {
+            Some(hw) => {
+                (skinny::linear_half(&x, &hw.w_ih, &self.bias)?
+                    + skinny::linear_half(&state.lstm.h, &hw.w_hh, &self.no_bias)?)?
+            }
+            None => {
+                (skinny::linear(&x, &self.w_ih, &self.bias)?
+                    + skinny::linear(&state.lstm.h, &self.w_hh, &self.no_bias)?)?
+            }
+        };
         let (h, c) = lstm_cell(&gates, &state.lstm.c)?;
         let lstm = LSTMState::new(h, c);
         let top = match &state.merged {
@@ -106,7 +141,10 @@ impl Decoder {
             .out
             .bias()
             .ok_or_else(|| Error::Other("the output layer has no bias".into()))?;
-        let logits = skinny::linear(&top, self.out.weight(), out_bias)?;
+        let logits = match half {
+            Some(hw) => skinny::linear_half(&top, &hw.out, out_bias)?,
+            None => skinny::linear(&top, self.out.weight(), out_bias)?,
+        };
         let state = DecoderState {
             lstm,
             merged: state.merged.clone(),

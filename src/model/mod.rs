@@ -85,10 +85,11 @@ impl Model {
         let weights = Weights::from_bytes(decoder_bytes, &location, device)?;
         check_decoder_shapes(&weights, &config.decoder)?;
         let vb = VarBuilder::from_tensors(weights.into_map(), DType::F32, device);
-        let decoder = Decoder::new(config.decoder, vb).map_err(|e| Error::Model {
+        let mut decoder = Decoder::new(config.decoder, vb).map_err(|e| Error::Model {
             location,
             message: e.to_string(),
         })?;
+        decoder.keep_half_weights()?;
         Ok(Self {
             config,
             vocab,
