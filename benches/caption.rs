@@ -87,19 +87,44 @@ fn benches(c: &mut Criterion) {
         })
     });
 
-    // Throughput over a folder-sized batch: 100 decoded 640x480 photos, encoder batches of 16.
-    let images: Vec<_> = (0..100).map(|_| prepared.clone()).collect();
+    // Throughput over a folder: 100 different photos (Flickr8k's, when the dataset is beside
+    // the repository), decoded and resized beforehand, captioned one by one and in batches.
+    let images = folder_of_100();
     let mut g = c.benchmark_group("batch");
     g.throughput(Throughput::Elements(images.len() as u64));
     g.sample_size(10);
-    g.bench_function("100_images", |b| {
-        b.iter(|| {
-            for chunk in images.chunks(16) {
-                captioner.caption_prepared(chunk, &opts).expect("captions");
-            }
-        })
-    });
+    for size in [1usize, 16] {
+        g.bench_with_input(BenchmarkId::new("100_images", size), &size, |b, &size| {
+            b.iter(|| {
+                for chunk in images.chunks(size) {
+                    captioner.caption_prepared(chunk, &opts).expect("captions");
+                }
+            })
+        });
+    }
     g.finish();
+}
+
+fn folder_of_100() -> Vec<image::RgbImage> {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let flickr = std::path::Path::new(root).join("../shared/data/flickr8k/images");
+    let mut paths: Vec<_> = std::fs::read_dir(&flickr)
+        .map(|dir| dir.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    paths.sort();
+    paths.truncate(100);
+    if paths.len() < 100 {
+        eprintln!("Flickr8k not found: the folder bench cycles the bundled examples");
+        let examples: Vec<_> = ["astronaut", "chelsea", "coffee", "rocket"]
+            .iter()
+            .map(|n| std::path::PathBuf::from(format!("{root}/assets/examples/{n}.jpg")))
+            .collect();
+        paths = examples.iter().cycle().take(100).cloned().collect();
+    }
+    paths
+        .iter()
+        .map(|p| preprocess::prepare(&preprocess::load_image(p).expect("decodes")))
+        .collect()
 }
 
 criterion_group! {

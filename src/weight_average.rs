@@ -20,11 +20,12 @@ pub struct WeightAverage {
 impl WeightAverage {
     /// Starts the average at the variables' current values.
     pub fn new(vars: Vec<(String, Var)>, decay: f64) -> Result<Self> {
-        // A deep copy: a detached tensor would share the variable's storage and follow it.
+        // A deep copy (a detached view would share the variable's storage and follow it),
+        // then detached, so no autograd graph links one step's average to the next.
         let shadow = vars
             .iter()
-            .map(|(_, v)| v.as_tensor().copy())
-            .collect::<std::result::Result<_, _>>()?;
+            .map(|(_, v)| Ok(v.as_tensor().copy()?.detach()))
+            .collect::<Result<_>>()?;
         Ok(Self {
             decay,
             vars,
@@ -41,7 +42,9 @@ impl WeightAverage {
         let n = self.updates as f64;
         let d = self.decay.min((1.0 + n) / (10.0 + n));
         for ((_, var), s) in self.vars.iter().zip(self.shadow.iter_mut()) {
-            *s = ((&*s * d)? + (var.as_tensor().detach() * (1.0 - d))?)?;
+            // Detached: otherwise every average would keep the previous one alive through
+            // the graph, and memory would grow by a model's size each step.
+            *s = ((&*s * d)? + (var.as_tensor().detach() * (1.0 - d))?)?.detach();
         }
         Ok(())
     }
@@ -51,8 +54,8 @@ impl WeightAverage {
         let live: Vec<Tensor> = self
             .vars
             .iter()
-            .map(|(_, v)| v.as_tensor().copy())
-            .collect::<std::result::Result<_, _>>()?;
+            .map(|(_, v)| Ok(v.as_tensor().copy()?.detach()))
+            .collect::<Result<_>>()?;
         for ((_, var), s) in self.vars.iter().zip(&self.shadow) {
             var.set(s)?;
         }
@@ -106,6 +109,10 @@ mod tests {
         var.set(&Tensor::new(&[2f32, 20.0], &Device::Cpu)?)?;
         // First update: decay min(0.5, 2/11) = 2/11.
         avg.update()?;
+        // The average holds no autograd graph (which would chain every step's copy): no
+        // gradient flows from it back to the variable.
+        let grads = avg.shadow[0].sum_all()?.backward()?;
+        assert!(grads.get(var.as_tensor()).is_none());
         let d = 2.0 / 11.0;
         let expected = [2.0 * (1.0 - d), 10.0 * d + 20.0 * (1.0 - d)];
         let seen = avg.with_average(|| Ok(var.as_tensor().to_vec1::<f32>()?))?;
