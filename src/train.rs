@@ -93,26 +93,26 @@ pub struct TrainOptions {
 }
 
 impl TrainOptions {
-    /// Sensible defaults for Flickr8k.
+    /// The recipe of the bundled Flickr8k model (assets/MODEL.md).
     pub fn new(out: PathBuf, cache_dir: PathBuf) -> Self {
         Self {
             out,
             cache_dir,
-            epochs: 20,
-            batch_size: 64,
-            lr: 1e-3,
-            weight_decay: 1e-5,
+            epochs: 12,
+            batch_size: 128,
+            lr: 1.5e-3,
+            weight_decay: 0.01,
             clip: 5.0,
             label_smoothing: 0.0,
-            patience: 3,
+            patience: 4,
             seed: 42,
             beam: 3,
             min_count: 5,
             embed_dim: 512,
             hidden_dim: 512,
-            dropout: 0.3,
-            merge_image: false,
-            ema_decay: 0.0,
+            dropout: 0.4,
+            merge_image: true,
+            ema_decay: 0.998,
             select: Selection::Cider,
             resume: false,
             max_train_images: None,

@@ -23,25 +23,26 @@ pub struct TrainArgs {
     #[arg(long, value_name = "DIR")]
     cache: Option<PathBuf>,
     /// Most epochs to run.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 12)]
     epochs: usize,
     /// Captions per batch.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 128)]
     batch_size: usize,
     /// Peak learning rate (warm-up, then cosine decay).
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1.5e-3)]
     lr: f64,
     /// Dropout probability on the image projection, word embeddings and LSTM output.
-    #[arg(long, default_value_t = 0.3)]
+    #[arg(long, default_value_t = 0.4)]
     dropout: f32,
     /// Decoupled weight decay (AdamW) on weight matrices.
-    #[arg(long, default_value_t = 1e-5)]
+    #[arg(long, default_value_t = 0.01)]
     weight_decay: f64,
-    /// Add the image to every LSTM output too ("merge"), besides feeding it first.
+    /// Feed the image only as the first input, as the paper does, without also adding it to
+    /// every LSTM output ("merge", which the dev split preferred).
     #[arg(long)]
-    merge_image: bool,
+    no_merge_image: bool,
     /// Decay of the weight average scored beside the live weights each epoch (0: off).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.998)]
     ema: f64,
     /// Label smoothing (0 is plain maximum likelihood).
     #[arg(long, default_value_t = 0.0)]
@@ -50,7 +51,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 5.0)]
     clip: f64,
     /// Epochs without dev improvement before stopping.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 4)]
     patience: usize,
     /// Which dev score picks the best epoch.
     #[arg(long, value_enum, default_value = "cider")]
@@ -109,7 +110,7 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
     opts.dropout = args.dropout;
     opts.label_smoothing = args.label_smoothing;
     opts.weight_decay = args.weight_decay;
-    opts.merge_image = args.merge_image;
+    opts.merge_image = !args.no_merge_image;
     if !(0.0..1.0).contains(&args.ema) {
         anyhow::bail!("--ema must be in [0, 1): 0 turns the weight average off, 0.998 is typical");
     }

@@ -165,11 +165,21 @@ fn plane_relu6_body(
     // Padding and slack are never written, so they stay zero from the allocation.
     for (y, row) in src.chunks_exact(g.wd).enumerate() {
         let py = y + g.pt;
-        let phase_row = (py % s) * s;
-        for (x, &v) in row.iter().enumerate() {
-            let px = x + g.pl;
-            let phase = phase_row + px % s;
-            phases[phase * g.phase_len + (py / s) * pitch + px / s] = v;
+        if s == 1 {
+            let start = py * pitch + g.pl;
+            phases[start..start + g.wd].copy_from_slice(row);
+            continue;
+        }
+        // Stride 2: even padded columns to one phase, odd to the other.
+        let base = ((py % 2) * 2) * g.phase_len + (py / 2) * pitch;
+        let (first, second) = (g.pl % 2, 1 - g.pl % 2);
+        let even = base + first * g.phase_len + g.pl / 2;
+        let odd = base + second * g.phase_len + (g.pl + 1) / 2;
+        for (i, &v) in row.iter().step_by(2).enumerate() {
+            phases[even + i] = v;
+        }
+        for (i, &v) in row.iter().skip(1).step_by(2).enumerate() {
+            phases[odd + i] = v;
         }
     }
     acc.fill(bias);

@@ -81,8 +81,9 @@ pub fn linear_half(x: &Tensor, w: &HalfMatrix, b: &Tensor) -> Result<Tensor> {
             for (i, outs) in dst.chunks_exact_mut(m).enumerate() {
                 let row = first + i;
                 let wrow = &w.bits[row * k..(row + 1) * k];
-                for (j, o) in outs.iter_mut().enumerate() {
-                    *o = dot_half(&x[j * k..(j + 1) * k], wrow) + b[row];
+                dots(&x, k, wrow, outs);
+                for o in outs.iter_mut() {
+                    *o += b[row];
                 }
             }
         });
@@ -93,59 +94,6 @@ pub fn linear_half(x: &Tensor, w: &HalfMatrix, b: &Tensor) -> Result<Tensor> {
         }
     }
     Tensor::from_vec(out, (m, n), &candle_core::Device::Cpu)
-}
-
-/// Dot product of f32 values with f16 weights, with AVX2, FMA and F16C when present.
-fn dot_half(a: &[f32], b: &[u16]) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("fma")
-            && std::arch::is_x86_feature_detected!("f16c")
-        {
-            // SAFETY: the features were just detected.
-            return unsafe { dot_half_avx2(a, b) };
-        }
-    }
-    a.iter()
-        .zip(b)
-        .map(|(x, &y)| x * half::f16::from_bits(y).to_f32())
-        .sum()
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma,f16c")]
-unsafe fn dot_half_avx2(a: &[f32], b: &[u16]) -> f32 {
-    use std::arch::x86_64::*;
-    let n = a.len().min(b.len());
-    let (pa, pb) = (a.as_ptr(), b.as_ptr());
-    let mut acc0 = _mm256_setzero_ps();
-    let mut acc1 = _mm256_setzero_ps();
-    let mut i = 0;
-    // SAFETY: every load reads 8 values at i + 8 <= n, inside both slices.
-    unsafe {
-        while i + 16 <= n {
-            let w0 = _mm256_cvtph_ps(_mm_loadu_si128(pb.add(i).cast()));
-            let w1 = _mm256_cvtph_ps(_mm_loadu_si128(pb.add(i + 8).cast()));
-            acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(i)), w0, acc0);
-            acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(i + 8)), w1, acc1);
-            i += 16;
-        }
-        if i + 8 <= n {
-            let w0 = _mm256_cvtph_ps(_mm_loadu_si128(pb.add(i).cast()));
-            acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(i)), w0, acc0);
-            i += 8;
-        }
-    }
-    let mut lanes = [0f32; 8];
-    // SAFETY: lanes holds exactly 8 floats.
-    unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), _mm256_add_ps(acc0, acc1)) };
-    let tail: f32 = a[i..n]
-        .iter()
-        .zip(&b[i..n])
-        .map(|(x, &y)| x * half::f16::from_bits(y).to_f32())
-        .sum();
-    lanes.iter().sum::<f32>() + tail
 }
 
 /// Output rows handed to one task: enough work to amortise rayon's cost.
@@ -186,8 +134,9 @@ impl CustomOp3 for FewRows {
                 for (i, outs) in dst.chunks_exact_mut(m).enumerate() {
                     let row = first + i;
                     let wrow = &w[row * k..(row + 1) * k];
-                    for (j, o) in outs.iter_mut().enumerate() {
-                        *o = dot(&x[j * k..(j + 1) * k], wrow) + b[row];
+                    dots(x, k, wrow, outs);
+                    for o in outs.iter_mut() {
+                        *o += b[row];
                     }
                 }
             });
@@ -201,64 +150,149 @@ impl CustomOp3 for FewRows {
     }
 }
 
-/// Dot product, with AVX2 and FMA when the processor has them.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the features were just detected.
-            return unsafe { dot_avx2(a, b) };
-        }
-    }
-    dot_portable(a, b)
+/// A weight element: f32, or f16 kept as its bits.
+trait Weight: Copy + Sync + DotsAvx2 {
+    fn value(self) -> f32;
 }
 
-fn dot_portable(a: &[f32], b: &[f32]) -> f32 {
-    // Eight independent sums let the compiler vectorise without reassociating one sum.
-    let mut acc = [0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for i in 0..8 {
-            acc[i] += x[i] * y[i];
+impl Weight for f32 {
+    fn value(self) -> f32 {
+        self
+    }
+}
+
+impl Weight for u16 {
+    fn value(self) -> f32 {
+        half::f16::from_bits(self).to_f32()
+    }
+}
+
+/// `out[j] = x_j · w` for each of the `out.len()` rows of `xs` (each `k` long), reading the
+/// weight row once for all of them.
+fn dots<W: Weight>(xs: &[f32], k: usize, w: &[W], out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+            && std::arch::is_x86_feature_detected!("f16c")
+        {
+            // Groups of up to 4 rows: 8 accumulators, 2 weight registers, within 16 ymm.
+            for (g, outs) in out.chunks_mut(4).enumerate() {
+                let xs = &xs[g * 4 * k..(g * 4 + outs.len()) * k];
+                // SAFETY: the features were just detected; slices are sized as the kernels read.
+                unsafe {
+                    match outs.len() {
+                        1 => W::dots_avx2::<1>(xs, k, w, outs),
+                        2 => W::dots_avx2::<2>(xs, k, w, outs),
+                        3 => W::dots_avx2::<3>(xs, k, w, outs),
+                        _ => W::dots_avx2::<4>(xs, k, w, outs),
+                    }
+                }
+            }
+            return;
         }
     }
-    let tail: f32 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
-    acc.iter().sum::<f32>() + tail
+    for (j, o) in out.iter_mut().enumerate() {
+        let x = &xs[j * k..(j + 1) * k];
+        // Eight partial sums, so the compiler can vectorise without reassociating one sum.
+        let mut acc = [0f32; 8];
+        let (cx, cw) = (x.chunks_exact(8), w.chunks_exact(8));
+        let tail: f32 = cx
+            .remainder()
+            .iter()
+            .zip(cw.remainder())
+            .map(|(a, b)| a * b.value())
+            .sum();
+        for (a, b) in cx.zip(cw) {
+            for i in 0..8 {
+                acc[i] += a[i] * b[i].value();
+            }
+        }
+        *o = acc.iter().sum::<f32>() + tail;
+    }
+}
+
+/// The AVX2 kernel, written once for both weight types by this macro.
+#[cfg(target_arch = "x86_64")]
+trait DotsAvx2: Sized {
+    /// # Safety
+    /// AVX2, FMA and F16C must be present; `xs` holds `G` rows of `k`, `w` and `out` `k` and `G`.
+    unsafe fn dots_avx2<const G: usize>(xs: &[f32], k: usize, w: &[Self], out: &mut [f32]);
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+trait DotsAvx2 {}
+#[cfg(not(target_arch = "x86_64"))]
+impl<T> DotsAvx2 for T {}
+
+macro_rules! dots_avx2_for {
+    ($t:ty, $kernel:ident, $load:ident) => {
+        #[cfg(target_arch = "x86_64")]
+        impl DotsAvx2 for $t {
+            unsafe fn dots_avx2<const G: usize>(xs: &[f32], k: usize, w: &[$t], out: &mut [f32]) {
+                // SAFETY: forwarded from the caller.
+                unsafe { $kernel::<G>(xs, k, w, out) }
+            }
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma,f16c")]
+        unsafe fn $kernel<const G: usize>(xs: &[f32], k: usize, w: &[$t], out: &mut [f32]) {
+            use std::arch::x86_64::*;
+            let mut acc0 = [_mm256_setzero_ps(); G];
+            let mut acc1 = [_mm256_setzero_ps(); G];
+            let (px, pw) = (xs.as_ptr(), w.as_ptr());
+            let mut i = 0;
+            // SAFETY: every load reads 8 values at offsets below k in each row and in w.
+            unsafe {
+                while i + 16 <= k {
+                    let w0 = $load(pw.add(i));
+                    let w1 = $load(pw.add(i + 8));
+                    for j in 0..G {
+                        let x = px.add(j * k + i);
+                        acc0[j] = _mm256_fmadd_ps(_mm256_loadu_ps(x), w0, acc0[j]);
+                        acc1[j] = _mm256_fmadd_ps(_mm256_loadu_ps(x.add(8)), w1, acc1[j]);
+                    }
+                    i += 16;
+                }
+                if i + 8 <= k {
+                    let w0 = $load(pw.add(i));
+                    for j in 0..G {
+                        acc0[j] = _mm256_fmadd_ps(_mm256_loadu_ps(px.add(j * k + i)), w0, acc0[j]);
+                    }
+                    i += 8;
+                }
+            }
+            for j in 0..G {
+                let mut lanes = [0f32; 8];
+                // SAFETY: lanes holds exactly 8 floats.
+                unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), _mm256_add_ps(acc0[j], acc1[j])) };
+                let tail: f32 = (i..k).map(|t| xs[j * k + t] * w[t].value()).sum();
+                out[j] = lanes.iter().sum::<f32>() + tail;
+            }
+        }
+    };
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
-    use std::arch::x86_64::*;
-    let n = a.len().min(b.len());
-    let (pa, pb) = (a.as_ptr(), b.as_ptr());
-    let mut acc0 = _mm256_setzero_ps();
-    let mut acc1 = _mm256_setzero_ps();
-    let mut i = 0;
-    // SAFETY: every load reads 8 floats at i < n - 15 or i < n - 7, inside both slices.
-    unsafe {
-        while i + 16 <= n {
-            acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)), acc0);
-            acc1 = _mm256_fmadd_ps(
-                _mm256_loadu_ps(pa.add(i + 8)),
-                _mm256_loadu_ps(pb.add(i + 8)),
-                acc1,
-            );
-            i += 16;
-        }
-        if i + 8 <= n {
-            acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)), acc0);
-            i += 8;
-        }
-    }
-    let mut lanes = [0f32; 8];
-    // SAFETY: lanes holds exactly 8 floats.
-    unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), _mm256_add_ps(acc0, acc1)) };
-    let tail: f32 = a[i..n].iter().zip(&b[i..n]).map(|(x, y)| x * y).sum();
-    lanes.iter().sum::<f32>() + tail
+#[target_feature(enable = "avx2,fma,f16c")]
+#[inline]
+unsafe fn load_f32(p: *const f32) -> std::arch::x86_64::__m256 {
+    // SAFETY: the caller reads 8 floats inside its slice.
+    unsafe { std::arch::x86_64::_mm256_loadu_ps(p) }
 }
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma,f16c")]
+#[inline]
+unsafe fn load_f16(p: *const u16) -> std::arch::x86_64::__m256 {
+    use std::arch::x86_64::*;
+    // SAFETY: the caller reads 8 halves (16 bytes) inside its slice.
+    unsafe { _mm256_cvtph_ps(_mm_loadu_si128(p.cast())) }
+}
+
+dots_avx2_for!(f32, dots_f32_avx2, load_f32);
+dots_avx2_for!(u16, dots_f16_avx2, load_f16);
 
 fn slice_of<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
     let data = s.as_slice::<f32>()?;
@@ -311,11 +345,30 @@ mod tests {
     }
 
     #[test]
-    fn portable_dot_matches_a_plain_sum() {
-        let a: Vec<f32> = (0..37).map(|i| i as f32 * 0.5).collect();
-        let b: Vec<f32> = (0..37).map(|i| 1.0 - i as f32 * 0.01).collect();
-        let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
-        assert!((dot_portable(&a, &b) - plain).abs() < 1e-3);
-        assert!((dot(&a, &b) - plain).abs() < 1e-3);
+    fn dots_match_plain_sums_for_any_row_count() {
+        for m in 1..=7 {
+            for k in [5usize, 8, 16, 37] {
+                let xs: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
+                let w: Vec<f32> = (0..k).map(|i| 1.0 - i as f32 * 0.01).collect();
+                let wh: Vec<u16> = w
+                    .iter()
+                    .map(|&v| half::f16::from_f32(v).to_bits())
+                    .collect();
+                let mut got = vec![0f32; m];
+                let mut got_half = vec![0f32; m];
+                dots(&xs, k, &w, &mut got);
+                dots(&xs, k, &wh, &mut got_half);
+                for j in 0..m {
+                    let x = &xs[j * k..(j + 1) * k];
+                    let plain: f32 = x.iter().zip(&w).map(|(a, b)| a * b).sum();
+                    let plain_half: f32 = x.iter().zip(&wh).map(|(a, &b)| a * b.value()).sum();
+                    assert!((got[j] - plain).abs() < 1e-4, "m {m} k {k} row {j}");
+                    assert!(
+                        (got_half[j] - plain_half).abs() < 1e-4,
+                        "m {m} k {k} row {j}"
+                    );
+                }
+            }
+        }
     }
 }
