@@ -9,13 +9,20 @@ use candle_core::{CpuStorage, CustomOp1, CustomOp2, DType, Layout, Result, Shape
 use gemm::Parallelism;
 
 /// A folded 1x1 convolution: weight (out, in) and bias (out).
-pub struct Pointwise {
-    weight: Tensor,
-    bias: Tensor,
-    cpu: Option<CpuWeights>,
+pub enum Pointwise {
+    /// On the CPU the weights live in plain vectors for the fused kernel (and only there).
+    Cpu(CpuWeights),
+    /// Elsewhere, candle tensors and candle ops.
+    Device {
+        /// (out, in).
+        weight: Tensor,
+        /// (out).
+        bias: Tensor,
+    },
 }
 
-struct CpuWeights {
+/// The CPU copy of a pointwise layer's weights.
+pub struct CpuWeights {
     weight: Vec<f32>,
     bias: Vec<f32>,
     out: usize,
@@ -37,20 +44,17 @@ impl Pointwise {
         let out = weight.dim(0)?;
         let inp = weight.elem_count() / out.max(1);
         let weight = weight.reshape((out, inp))?;
-        let cpu = if weight.device().is_cpu() && weight.dtype() == DType::F32 {
-            Some(CpuWeights {
+        if weight.device().is_cpu() && weight.dtype() == DType::F32 {
+            return Ok(Self::Cpu(CpuWeights {
                 weight: weight.flatten_all()?.to_vec1()?,
                 bias: bias.to_vec1()?,
                 out,
                 inp,
-            })
-        } else {
-            None
-        };
-        Ok(Self {
+            }));
+        }
+        Ok(Self::Device {
             weight,
             bias: bias.clone(),
-            cpu,
         })
     }
 
@@ -61,21 +65,23 @@ impl Pointwise {
         act: Activation,
         residual: Option<&Tensor>,
     ) -> Result<Tensor> {
-        if let (Some(cpu), true) = (&self.cpu, x.device().is_cpu() && x.dtype() == DType::F32) {
-            let op = FusedOp { w: cpu, act };
-            let x = x.contiguous()?;
-            return match residual {
-                Some(r) => x.apply_op2_no_bwd(&r.contiguous()?, &op),
-                None => x.apply_op1_no_bwd(&op),
-            };
-        }
+        let (weight, bias) = match self {
+            Self::Cpu(cpu) => {
+                let op = FusedOp { w: cpu, act };
+                let x = x.to_dtype(DType::F32)?.contiguous()?;
+                return match residual {
+                    Some(r) => x.apply_op2_no_bwd(&r.contiguous()?, &op),
+                    None => x.apply_op1_no_bwd(&op),
+                };
+            }
+            Self::Device { weight, bias } => (weight, bias),
+        };
         let (n, c, h, wd) = x.dims4()?;
-        let out = self.weight.dim(0)?;
-        let y = self
-            .weight
+        let out = weight.dim(0)?;
+        let y = weight
             .broadcast_left(n)?
             .matmul(&x.reshape((n, c, h * wd))?)?
-            .broadcast_add(&self.bias.reshape((1, out, 1))?)?
+            .broadcast_add(&bias.reshape((1, out, 1))?)?
             .reshape((n, out, h, wd))?;
         let y = match act {
             Activation::Linear => y,
