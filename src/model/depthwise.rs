@@ -174,7 +174,7 @@ fn plane_relu6_body(
         let base = ((py % 2) * 2) * g.phase_len + (py / 2) * pitch;
         let (first, second) = (g.pl % 2, 1 - g.pl % 2);
         let even = base + first * g.phase_len + g.pl / 2;
-        let odd = base + second * g.phase_len + (g.pl + 1) / 2;
+        let odd = base + second * g.phase_len + g.pl.div_ceil(2);
         for (i, &v) in row.iter().step_by(2).enumerate() {
             phases[even + i] = v;
         }
