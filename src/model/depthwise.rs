@@ -7,6 +7,8 @@
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
+use super::cpu_storage::f32_slice;
+
 /// TensorFlow "same" padding for one spatial axis: (before, after, output size).
 pub fn same_padding(input: usize, kernel: usize, stride: usize) -> (usize, usize, usize) {
     let out = input.div_ceil(stride);
@@ -54,9 +56,9 @@ impl CustomOp3 for DepthwiseRelu6 {
     ) -> Result<(CpuStorage, Shape)> {
         let (n, c, h, wd) = l1.shape().dims4()?;
         let k = l2.shape().dims4()?.2;
-        let x = slice_of(s1, l1)?;
-        let w = slice_of(s2, l2)?;
-        let b = slice_of(s3, l3)?;
+        let x = f32_slice(s1, l1, "depthwise-relu6")?;
+        let w = f32_slice(s2, l2, "depthwise-relu6")?;
+        let b = f32_slice(s3, l3, "depthwise-relu6")?;
         let s = self.stride;
         let (pt, pb, ho) = same_padding(h, k, s);
         let (pl, pr, wo) = same_padding(wd, k, s);
@@ -200,14 +202,6 @@ fn plane_relu6_body(
         for (o, v) in out_row.iter_mut().zip(row) {
             *o = v.clamp(0.0, 6.0);
         }
-    }
-}
-
-fn slice_of<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
-    let data = s.as_slice::<f32>()?;
-    match l.contiguous_offsets() {
-        Some((start, end)) => Ok(&data[start..end]),
-        None => candle_core::bail!("depthwise-relu6 needs contiguous inputs"),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The Show-and-Tell model: a frozen EfficientNet-Lite0 encoder and an LSTM decoder.
 
 pub mod config;
+mod cpu_storage;
 pub mod decoder;
 pub mod depthwise;
 pub mod efficientnet;

@@ -8,6 +8,8 @@
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, DType, Layout, Result, Shape, Tensor};
 use gemm::Parallelism;
 
+use super::cpu_storage::f32_slice;
+
 /// A folded 1x1 convolution: weight (out, in) and bias (out).
 pub enum Pointwise {
     /// On the CPU the weights live in plain vectors for the fused kernel (and only there).
@@ -117,7 +119,7 @@ impl FusedOp<'_> {
         if c != inp {
             candle_core::bail!("pointwise conv: input has {c} channels, weight expects {inp}");
         }
-        let x = contiguous(x, lx)?;
+        let x = f32_slice(x, lx, "pointwise conv")?;
         let hw = h * wd;
         let mut dst = vec![0f32; n * out * hw];
         for (i, plane) in dst.chunks_exact_mut(out * hw).enumerate() {
@@ -196,7 +198,7 @@ impl CustomOp2 for FusedOp<'_> {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let r = contiguous(s2, l2)?;
+        let r = f32_slice(s2, l2, "pointwise conv")?;
         let (n, c, h, w) = l1.shape().dims4()?;
         let expected = n * self.w.out * h * w;
         if r.len() != expected || c != self.w.inp {
@@ -206,14 +208,6 @@ impl CustomOp2 for FusedOp<'_> {
             );
         }
         self.run(s1, l1, Some(r))
-    }
-}
-
-fn contiguous<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
-    let data = s.as_slice::<f32>()?;
-    match l.contiguous_offsets() {
-        Some((start, end)) => Ok(&data[start..end]),
-        None => candle_core::bail!("pointwise conv needs contiguous inputs"),
     }
 }
 

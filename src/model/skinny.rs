@@ -10,6 +10,8 @@
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
+use super::cpu_storage::f32_slice;
+
 /// Most rows for which the direct kernel beats candle's matmul.
 pub const MAX_ROWS: usize = 16;
 
@@ -72,27 +74,7 @@ pub fn linear_half(x: &Tensor, w: &HalfMatrix, b: &Tensor) -> Result<Tensor> {
         .to_vec1::<f32>()?;
     let b = b.to_dtype(DType::F32)?.to_vec1::<f32>()?;
     let n = w.rows;
-    let mut out_t = vec![0f32; n * m];
-    out_t
-        .par_chunks_mut(CHUNK * m)
-        .enumerate()
-        .for_each(|(chunk, dst)| {
-            let first = chunk * CHUNK;
-            for (i, outs) in dst.chunks_exact_mut(m).enumerate() {
-                let row = first + i;
-                let wrow = &w.bits[row * k..(row + 1) * k];
-                dots(&x, k, wrow, outs);
-                for o in outs.iter_mut() {
-                    *o += b[row];
-                }
-            }
-        });
-    let mut out = vec![0f32; m * n];
-    for (row, outs) in out_t.chunks_exact(m).enumerate() {
-        for (j, &v) in outs.iter().enumerate() {
-            out[j * n + row] = v;
-        }
-    }
+    let out = rows_times(&x, m, k, &w.bits, &b);
     Tensor::from_vec(out, (m, n), &candle_core::Device::Cpu)
 }
 
@@ -121,33 +103,39 @@ impl CustomOp3 for FewRows {
                 l3.shape().elem_count()
             );
         }
-        let x = slice_of(s1, l1)?;
-        let w = slice_of(s2, l2)?;
-        let b = slice_of(s3, l3)?;
-        // Computed as (N, M), each task owning whole weight rows, then transposed.
-        let mut out_t = vec![0f32; n * m];
-        out_t
-            .par_chunks_mut(CHUNK * m)
-            .enumerate()
-            .for_each(|(chunk, dst)| {
-                let first = chunk * CHUNK;
-                for (i, outs) in dst.chunks_exact_mut(m).enumerate() {
-                    let row = first + i;
-                    let wrow = &w[row * k..(row + 1) * k];
-                    dots(x, k, wrow, outs);
-                    for o in outs.iter_mut() {
-                        *o += b[row];
-                    }
-                }
-            });
-        let mut out = vec![0f32; m * n];
-        for (row, outs) in out_t.chunks_exact(m).enumerate() {
-            for (j, &v) in outs.iter().enumerate() {
-                out[j * n + row] = v;
-            }
-        }
+        let x = f32_slice(s1, l1, "few-rows-linear")?;
+        let w = f32_slice(s2, l2, "few-rows-linear")?;
+        let b = f32_slice(s3, l3, "few-rows-linear")?;
+        let out = rows_times(x, m, k, w, b);
         Ok((CpuStorage::F32(out), Shape::from((m, n))))
     }
+}
+
+/// `x · wᵀ + b` for x (m, k) and w (n, k) row-major, as an (m, n) row-major vector.
+fn rows_times<W: Weight>(x: &[f32], m: usize, k: usize, w: &[W], b: &[f32]) -> Vec<f32> {
+    let n = b.len();
+    // Computed as (N, M), each task owning whole weight rows, then transposed.
+    let mut out_t = vec![0f32; n * m];
+    out_t
+        .par_chunks_mut(CHUNK * m)
+        .enumerate()
+        .for_each(|(chunk, dst)| {
+            let first = chunk * CHUNK;
+            for (i, outs) in dst.chunks_exact_mut(m).enumerate() {
+                let row = first + i;
+                dots(x, k, &w[row * k..(row + 1) * k], outs);
+                for o in outs.iter_mut() {
+                    *o += b[row];
+                }
+            }
+        });
+    let mut out = vec![0f32; m * n];
+    for (row, outs) in out_t.chunks_exact(m).enumerate() {
+        for (j, &v) in outs.iter().enumerate() {
+            out[j * n + row] = v;
+        }
+    }
+    out
 }
 
 /// A weight element: f32, or f16 kept as its bits.
@@ -293,14 +281,6 @@ unsafe fn load_f16(p: *const u16) -> std::arch::x86_64::__m256 {
 
 dots_avx2_for!(f32, dots_f32_avx2, load_f32);
 dots_avx2_for!(u16, dots_f16_avx2, load_f16);
-
-fn slice_of<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
-    let data = s.as_slice::<f32>()?;
-    match l.contiguous_offsets() {
-        Some((start, end)) => Ok(&data[start..end]),
-        None => candle_core::bail!("few-rows-linear needs contiguous inputs"),
-    }
-}
 
 #[cfg(test)]
 mod tests {
