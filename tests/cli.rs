@@ -210,3 +210,44 @@ fn a_broken_model_directory_says_what_is_wrong() {
         "{stderr}"
     );
 }
+
+#[test]
+fn bench_times_every_stage_and_refuses_a_bad_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = small_model(tmp.path());
+    let good = photo(tmp.path());
+    let out = seesay(&[
+        "bench",
+        "--json",
+        "--reps",
+        "1",
+        "--warmup",
+        "0",
+        "--model",
+        model.to_str().unwrap(),
+        good.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    for stage in ["preprocess_ms", "encoder_ms", "beam_ms", "end_to_end_ms"] {
+        let ms = report[stage].as_f64().unwrap_or(-1.0);
+        assert!(ms > 0.0, "{stage}: {ms}");
+    }
+    assert_eq!(report["files"], 1);
+
+    let text = tmp.path().join("notes.txt");
+    std::fs::write(&text, "not a picture").unwrap();
+    let out = seesay(&[
+        "bench",
+        "--model",
+        model.to_str().unwrap(),
+        text.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("notes.txt"), "{err}");
+}
