@@ -10,7 +10,7 @@ use candle_core::Device;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use image::{DynamicImage, ImageFormat};
 use seesay::captioner::{CaptionOptions, Captioner, ModelSource};
-use seesay::decode::{self, BeamParams, StepDecoder};
+use seesay::decode::{self, StepDecoder};
 use seesay::preprocess;
 use seesay::vocab;
 
@@ -62,13 +62,12 @@ fn benches(c: &mut Criterion) {
     let stepper = model.decoder.stepper(&device);
     let mut g = c.benchmark_group("beam");
     for k in [1usize, 3, 5] {
-        let params = BeamParams {
+        let params = CaptionOptions {
             beam_size: k,
-            n_best: 1,
-            max_len: 20,
-            length_norm: false,
-            banned: vec![vocab::PAD_ID, vocab::START_ID, vocab::UNK_ID],
-        };
+            candidates: 1,
+            ..CaptionOptions::default()
+        }
+        .beam_params();
         g.bench_with_input(BenchmarkId::from_parameter(k), &k, |b, _| {
             b.iter(|| {
                 let init = stepper.select(&state, &[0]).expect("select");

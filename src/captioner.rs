@@ -42,6 +42,19 @@ pub struct CaptionOptions {
     pub length_norm: bool,
 }
 
+impl CaptionOptions {
+    /// The beam-search settings these options mean; the special tokens are never generated.
+    pub fn beam_params(&self) -> BeamParams {
+        BeamParams {
+            beam_size: self.beam_size.max(1),
+            n_best: self.candidates.clamp(1, self.beam_size.max(1)),
+            max_len: self.max_len.max(1),
+            length_norm: self.length_norm,
+            banned: vec![vocab::PAD_ID, vocab::START_ID, vocab::UNK_ID],
+        }
+    }
+}
+
 impl Default for CaptionOptions {
     fn default() -> Self {
         Self {
@@ -183,13 +196,7 @@ impl Captioner {
         let encode_ms = ms(t1.elapsed());
         let t2 = Instant::now();
         let stepper = m.decoder.stepper(&m.device);
-        let params = BeamParams {
-            beam_size: opts.beam_size.max(1),
-            n_best: opts.candidates.clamp(1, opts.beam_size.max(1)),
-            max_len: opts.max_len.max(1),
-            length_norm: opts.length_norm,
-            banned: vec![vocab::PAD_ID, vocab::START_ID, vocab::UNK_ID],
-        };
+        let params = opts.beam_params();
         // All images' beams share each decoder step.
         let results = decode::beam_search_batch(
             &stepper,

@@ -2,7 +2,8 @@
 
 use candle_core::{Device, Tensor};
 
-use crate::decode::{self, BeamParams};
+use crate::captioner::CaptionOptions;
+use crate::decode;
 use crate::metrics::{self, Scores};
 use crate::model::Decoder;
 use crate::vocab::{self, Vocab};
@@ -18,13 +19,13 @@ pub fn caption_features(
     device: &Device,
 ) -> Result<Vec<String>> {
     let stepper = decoder.stepper(device);
-    let params = BeamParams {
-        beam_size: beam_size.max(1),
-        n_best: 1,
+    let params = CaptionOptions {
+        beam_size,
+        candidates: 1,
         max_len,
         length_norm: false,
-        banned: vec![vocab::PAD_ID, vocab::START_ID, vocab::UNK_ID],
-    };
+    }
+    .beam_params();
     let mut out = Vec::with_capacity(features.len());
     // Images go through the decoder in batches: each step reads the weights once for all.
     for chunk in features.chunks(32) {

@@ -10,6 +10,17 @@ fn seesay(args: &[&str]) -> Output {
         .expect("the seesay binary runs")
 }
 
+/// Runs seesay, expects success and one JSON object on stdout.
+fn seesay_json(args: &[&str]) -> serde_json::Value {
+    let out = seesay(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
 fn small_model(dir: &Path) -> PathBuf {
     let model = dir.join("model");
     seesay::model::write_untrained(&model, &["a", "dog", "runs", "on", "grass"], 16, "test")
@@ -117,7 +128,7 @@ fn json_output_has_candidates_word_probabilities_and_timings() {
     let dir = tempfile::tempdir().unwrap();
     let model = small_model(dir.path());
     let good = photo(dir.path());
-    let out = seesay(&[
+    let v = seesay_json(&[
         "caption",
         "--json",
         "--beam",
@@ -130,12 +141,6 @@ fn json_output_has_candidates_word_probabilities_and_timings() {
         model.to_str().unwrap(),
         good.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     let cands = v["candidates"].as_array().expect("candidates");
     assert_eq!(cands.len(), 3);
     let probs: Vec<f64> = cands.iter().map(|c| c["prob"].as_f64().unwrap()).collect();
@@ -216,7 +221,7 @@ fn bench_times_every_stage_and_refuses_a_bad_file() {
     let tmp = tempfile::tempdir().unwrap();
     let model = small_model(tmp.path());
     let good = photo(tmp.path());
-    let out = seesay(&[
+    let report = seesay_json(&[
         "bench",
         "--json",
         "--reps",
@@ -227,12 +232,6 @@ fn bench_times_every_stage_and_refuses_a_bad_file() {
         model.to_str().unwrap(),
         good.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     for stage in ["preprocess_ms", "encoder_ms", "beam_ms", "end_to_end_ms"] {
         let ms = report[stage].as_f64().unwrap_or(-1.0);
         assert!(ms > 0.0, "{stage}: {ms}");

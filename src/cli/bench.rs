@@ -10,7 +10,7 @@ use clap::Args;
 use serde::Serialize;
 
 use seesay::captioner::{CaptionOptions, Captioner};
-use seesay::decode::{self, BeamParams, StepDecoder};
+use seesay::decode::{self, StepDecoder};
 use seesay::{preprocess, vocab};
 
 use super::ModelArgs;
@@ -82,13 +82,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         candidates: 1,
         ..CaptionOptions::default()
     };
-    let params = BeamParams {
-        beam_size: opts.beam_size,
-        n_best: 1,
-        max_len: opts.max_len,
-        length_norm: false,
-        banned: vec![vocab::PAD_ID, vocab::START_ID, vocab::UNK_ID],
-    };
+    let params = opts.beam_params();
     let stepper = model.decoder.stepper(&device);
     let (w, r) = (args.warmup, args.reps);
     let mut sums = [0f64; 4];
