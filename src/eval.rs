@@ -9,16 +9,20 @@ use crate::model::Decoder;
 use crate::vocab::{self, Vocab};
 use crate::{Error, Result};
 
-/// Captions each feature row with beam search and returns the best caption of each.
+/// Captions each feature row with beam search and returns the best caption of each; with
+/// several decoders (same vocabulary), their averaged distribution is searched.
 pub fn caption_features(
-    decoder: &Decoder,
+    decoders: &[&Decoder],
     vocab: &Vocab,
     features: &[&[f32]],
     beam_size: usize,
     max_len: usize,
     device: &Device,
 ) -> Result<Vec<String>> {
-    let stepper = decoder.stepper(device);
+    let first = decoders
+        .first()
+        .ok_or_else(|| Error::Other("captioning needs at least one decoder".into()))?;
+    let stepper = decode::Ensemble::new(decoders.iter().map(|d| d.stepper(device)).collect())?;
     let params = CaptionOptions {
         beam_size,
         candidates: 1,
@@ -29,10 +33,13 @@ pub fn caption_features(
     let mut out = Vec::with_capacity(features.len());
     // Images go through the decoder in batches: each step reads the weights once for all.
     for chunk in features.chunks(32) {
-        let dim = decoder.config().feature_dim;
+        let dim = first.config().feature_dim;
         let flat: Vec<f32> = chunk.iter().flat_map(|f| f.iter().copied()).collect();
         let x = Tensor::from_vec(flat, (chunk.len(), dim), device)?;
-        let state = decoder.image_state(&x)?;
+        let state = decoders
+            .iter()
+            .map(|d| d.image_state(&x))
+            .collect::<Result<Vec<_>>>()?;
         let all = decode::beam_search_batch(
             &stepper,
             state,

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod model;
 pub mod optim;
 pub mod preprocess;
+pub mod scheduled_sampling;
 pub mod sources;
 pub mod speech;
 pub mod train;

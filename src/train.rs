@@ -26,6 +26,7 @@ use crate::model::config::FORMAT_VERSION;
 use crate::model::{files, DecoderConfig, EncoderConfig, ModelConfig, ModelFiles};
 use crate::model::{weights, Decoder};
 use crate::optim::AdamW;
+use crate::scheduled_sampling;
 use crate::vocab::{self, Vocab};
 use crate::weight_average::WeightAverage;
 use crate::{Error, Result};
@@ -58,6 +59,8 @@ pub struct TrainOptions {
     pub clip: f64,
     /// Label smoothing ε (0 is plain maximum likelihood).
     pub label_smoothing: f64,
+    /// Peak share of input words replaced by the model's own samples (0: teacher forcing only).
+    pub scheduled_sampling: f64,
     /// Epochs without dev improvement before stopping.
     pub patience: usize,
     /// Seed for every random draw.
@@ -104,6 +107,7 @@ impl TrainOptions {
             weight_decay: 0.01,
             clip: 5.0,
             label_smoothing: 0.0,
+            scheduled_sampling: 0.0,
             patience: 4,
             seed: 42,
             beam: 3,
@@ -319,7 +323,22 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
             let lr = schedule(opts.lr, step, total_steps);
             let b = make_batch(&examples, batch, device)?;
             let feats = train_feats.index_select(&b.rows, 0)?;
-            let hidden = decoder.forward_sequence(&feats, &b.inputs, Some(&mut rng))?;
+            let inputs = if opts.scheduled_sampling > 0.0 {
+                let rate = scheduled_sampling::rate(opts.scheduled_sampling, step, total_steps);
+                let mixed = scheduled_sampling::mix_inputs(
+                    &decoder,
+                    &feats,
+                    &b.input_ids,
+                    b.width,
+                    &b.lengths,
+                    rate,
+                    &mut rng,
+                )?;
+                Tensor::from_vec(mixed, (b.lengths.len(), b.width), device)?
+            } else {
+                b.inputs.clone()
+            };
+            let hidden = decoder.forward_sequence(&feats, &inputs, Some(&mut rng))?;
             // Only real words reach the vocabulary layer, the costliest matmul: padding is skipped.
             let logits = decoder.logits(&hidden.index_select(&b.positions, 0)?)?;
             let loss = token_loss(&logits, &b.targets, opts.label_smoothing)?;
@@ -356,7 +375,8 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
             Selection::Bleu4 => dev.bleu[3],
         };
         let dev_score = || -> Result<Scores> {
-            let hyps = eval::caption_features(&decoder, &vocab, &dev_feats, opts.beam, 20, device)?;
+            let hyps =
+                eval::caption_features(&[&decoder], &vocab, &dev_feats, opts.beam, 20, device)?;
             Ok(crate::metrics::score(&hyps, &dev_refs))
         };
         let live = dev_score()?;
@@ -500,6 +520,11 @@ fn stack_features(features: &Features, ids: &[&str], device: &Device) -> Result<
 struct Batch {
     rows: Tensor,
     inputs: Tensor,
+    /// `inputs` on the host, row-major, `width` columns.
+    input_ids: Vec<u32>,
+    width: usize,
+    /// Words of each row after its start token.
+    lengths: Vec<usize>,
     /// Flat (b·T + t) indices of the positions holding a real target.
     positions: Tensor,
     /// The target at each of those positions.
@@ -549,7 +574,10 @@ fn make_batch(examples: &[(u32, Vec<u32>)], picks: &[usize], device: &Device) ->
     let n_tokens = targets.len();
     Ok(Batch {
         rows: Tensor::from_vec(rows, b, device)?,
-        inputs: Tensor::from_vec(inputs, (b, t), device)?,
+        inputs: Tensor::from_slice(&inputs, (b, t), device)?,
+        input_ids: inputs,
+        width: t,
+        lengths: chosen.iter().map(|(_, c)| c.len()).collect(),
         positions: Tensor::from_vec(positions, n_tokens, device)?,
         targets: Tensor::from_vec(targets, n_tokens, device)?,
         n_tokens,

@@ -38,6 +38,9 @@ pub struct EvalArgs {
     /// Where to cache image features (default: ~/.cache/seesay).
     #[arg(long, value_name = "DIR")]
     cache: Option<PathBuf>,
+    /// Also average in the decoders of these model folders (an ensemble; same vocabulary).
+    #[arg(long = "with", value_name = "DIR")]
+    with: Vec<PathBuf>,
     #[command(flatten)]
     model: ModelArgs,
 }
@@ -98,14 +101,23 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
         .filter_map(|e| features.get(&e.id).map(|f| (*e, f.as_slice())))
         .collect();
     let feats: Vec<&[f32]> = kept.iter().map(|(_, f)| *f).collect();
-    let hyps = seesay::eval::caption_features(
-        &model.decoder,
-        &model.vocab,
-        &feats,
-        args.beam,
-        20,
-        &device,
-    )?;
+    let mut others = Vec::new();
+    for dir in &args.with {
+        let other = seesay::model::ModelFiles::read_dir(dir)
+            .and_then(|f| Model::load(&f, &device))
+            .with_context(|| format!("cannot load the model in {}", dir.display()))?;
+        anyhow::ensure!(
+            other.vocab.to_text() == model.vocab.to_text(),
+            "{} has another vocabulary; an ensemble needs one vocabulary",
+            dir.display()
+        );
+        others.push(other);
+    }
+    let decoders: Vec<&seesay::model::Decoder> = std::iter::once(&model.decoder)
+        .chain(others.iter().map(|m| &m.decoder))
+        .collect();
+    let hyps =
+        seesay::eval::caption_features(&decoders, &model.vocab, &feats, args.beam, 20, &device)?;
     let refs: Vec<Vec<String>> = kept.iter().map(|(e, _)| e.captions.clone()).collect();
     let outcome = Outcome {
         split: split.to_string(),

@@ -47,6 +47,10 @@ pub struct TrainArgs {
     /// Label smoothing (0 is plain maximum likelihood).
     #[arg(long, default_value_t = 0.0)]
     label_smoothing: f64,
+    /// Scheduled sampling: the share of input words replaced by the model's own samples,
+    /// rising linearly from 0 to this value over training (0: plain teacher forcing).
+    #[arg(long, default_value_t = 0.0, value_name = "P")]
+    scheduled_sampling: f64,
     /// Largest global gradient norm.
     #[arg(long, default_value_t = 5.0)]
     clip: f64,
@@ -109,6 +113,10 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
     opts.lr = args.lr;
     opts.dropout = args.dropout;
     opts.label_smoothing = args.label_smoothing;
+    if !(0.0..=1.0).contains(&args.scheduled_sampling) {
+        anyhow::bail!("--scheduled-sampling must be in [0, 1]; 0.25 is typical");
+    }
+    opts.scheduled_sampling = args.scheduled_sampling;
     opts.weight_decay = args.weight_decay;
     opts.merge_image = !args.no_merge_image;
     if !(0.0..1.0).contains(&args.ema) {

@@ -1,8 +1,10 @@
 //! Caption decoding: beam search and greedy decoding over any decoder that can be driven one batched step at a time.
 
 pub mod beam;
+pub mod ensemble;
 
 pub use beam::{beam_search, beam_search_batch, greedy};
+pub use ensemble::Ensemble;
 
 use crate::Result;
 

@@ -1,0 +1,142 @@
+//! Scheduled sampling (Bengio et al., 2015), in its parallel form (Duckworth et al., 2019).
+//!
+//! Teacher forcing only ever shows the decoder human words, but at prediction time it reads
+//! its own. Here some input words of a batch are swapped for words the model samples from
+//! its own distribution at that position, computed by one teacher-forced pass without
+//! gradient, before the pass that trains. The swapped-in word's target stays the human one.
+
+use candle_core::Tensor;
+use rand::rngs::StdRng;
+use rand::Rng;
+
+use crate::model::Decoder;
+use crate::vocab;
+use crate::Result;
+
+/// The share of input words replaced at `step` of `total`: it rises linearly from 0 to `peak`,
+/// so training starts as plain teacher forcing, when the model's own words are noise.
+pub fn rate(peak: f64, step: usize, total: usize) -> f64 {
+    peak * (step as f64 / total.max(1) as f64).min(1.0)
+}
+
+/// Returns `inputs` (B×T word ids, row-major; column 0 is the start token) with each word
+/// replaced, with probability `rate`, by a word sampled from the decoder's prediction for it.
+///
+/// `lengths[r]` is how many words row `r` holds after its start token; padding is never touched.
+pub fn mix_inputs(
+    decoder: &Decoder,
+    features: &Tensor,
+    inputs: &[u32],
+    t: usize,
+    lengths: &[usize],
+    rate: f64,
+    rng: &mut StdRng,
+) -> Result<Vec<u32>> {
+    let mut mixed = inputs.to_vec();
+    // The output at flat position p = r·T + c − 1 predicts the input word at column c.
+    let picked: Vec<usize> = lengths
+        .iter()
+        .enumerate()
+        .flat_map(|(r, &len)| (1..=len.min(t.saturating_sub(1))).map(move |c| r * t + c))
+        .filter(|_| rng.random_bool(rate.clamp(0.0, 1.0)))
+        .collect();
+    if picked.is_empty() {
+        return Ok(mixed);
+    }
+    let device = features.device();
+    let input_tensor = Tensor::from_slice(inputs, (lengths.len(), t), device)?;
+    let hidden = decoder
+        .forward_sequence(features, &input_tensor, None)?
+        .detach();
+    let outputs: Vec<u32> = picked.iter().map(|&p| (p - 1) as u32).collect();
+    let outputs = Tensor::from_vec(outputs, picked.len(), device)?;
+    let probs =
+        candle_nn::ops::softmax_last_dim(&decoder.logits(&hidden.index_select(&outputs, 0)?)?)?
+            .detach()
+            .to_vec2::<f32>()?;
+    for (&p, row) in picked.iter().zip(&probs) {
+        let word = sample(row, rng.random::<f32>());
+        // The special tokens never appear as inputs after the start, so they are not swapped in.
+        if ![vocab::PAD_ID, vocab::START_ID, vocab::END_ID].contains(&word) {
+            mixed[p] = word;
+        }
+    }
+    Ok(mixed)
+}
+
+/// The token whose cumulative probability first exceeds `u` (the last one if rounding leaves a gap).
+fn sample(probs: &[f32], u: f32) -> u32 {
+    let mut acc = 0.0;
+    for (i, &p) in probs.iter().enumerate() {
+        acc += p;
+        if u < acc {
+            return i as u32;
+        }
+    }
+    probs.len().saturating_sub(1) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::DecoderConfig;
+    use candle_core::{DType, Device};
+    use candle_nn::{VarBuilder, VarMap};
+    use rand::SeedableRng;
+
+    #[test]
+    fn the_rate_ramps_up_and_stays() {
+        assert_eq!(rate(0.25, 0, 100), 0.0);
+        assert!((rate(0.25, 50, 100) - 0.125).abs() < 1e-12);
+        assert_eq!(rate(0.25, 200, 100), 0.25);
+    }
+
+    #[test]
+    fn sampling_follows_the_cumulative_probabilities() {
+        let p = [0.1, 0.0, 0.6, 0.3];
+        assert_eq!(sample(&p, 0.05), 0);
+        assert_eq!(sample(&p, 0.1), 2);
+        assert_eq!(sample(&p, 0.69), 2);
+        assert_eq!(sample(&p, 0.71), 3);
+        assert_eq!(sample(&p, 1.0), 3);
+    }
+
+    #[test]
+    fn only_words_are_replaced_and_only_at_the_given_rate() -> Result<()> {
+        let dev = Device::Cpu;
+        let cfg = DecoderConfig {
+            vocab_size: 30,
+            feature_dim: 8,
+            embed_dim: 8,
+            hidden_dim: 8,
+            dropout: 0.0,
+            merge_image: true,
+        };
+        let vm = VarMap::new();
+        let dec = Decoder::new(cfg, VarBuilder::from_varmap(&vm, DType::F32, &dev))?;
+        let feats = Tensor::ones((2, 8), DType::F32, &dev)?;
+        let (s, p) = (vocab::START_ID, vocab::PAD_ID);
+        let inputs = vec![s, 10, 11, 12, 13, s, 20, 21, p, p];
+        let lengths = [4, 2];
+        let mut rng = StdRng::seed_from_u64(1);
+        assert_eq!(
+            mix_inputs(&dec, &feats, &inputs, 5, &lengths, 0.0, &mut rng)?,
+            inputs
+        );
+        let mut changed = 0;
+        for _ in 0..50 {
+            let mixed = mix_inputs(&dec, &feats, &inputs, 5, &lengths, 1.0, &mut rng)?;
+            // Start tokens and padding stay; no special token is swapped in.
+            assert_eq!((mixed[0], mixed[5], mixed[8], mixed[9]), (s, s, p, p));
+            assert!(mixed
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| ![0, 5, 8, 9].contains(&i))
+                .all(|(_, &w)| w != p && w != s && w != vocab::END_ID));
+            changed += mixed.iter().zip(&inputs).filter(|(a, b)| a != b).count();
+        }
+        // Six words per call, and an untrained model over 30 tokens rarely samples the gold one.
+        assert!(changed > 200, "only {changed} of 300 words were replaced");
+        Ok(())
+    }
+}
