@@ -24,9 +24,11 @@ fn options(out: &Path, cache: &Path, epochs: usize) -> TrainOptions {
     o.patience = 10;
     o.lr = 3e-3;
     o.seed = 7;
-    // The shipped recipe's parts, so resuming covers the image merge and the weight average.
+    // The shipped recipe's parts, so resuming covers the image merge and the weight average,
+    // and scheduled sampling, whose draws must also come back the same after a resume.
     o.merge_image = true;
     o.ema_decay = 0.9;
+    o.scheduled_sampling = 0.25;
     o
 }
 
