@@ -250,3 +250,56 @@ fn bench_times_every_stage_and_refuses_a_bad_file() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("notes.txt"), "{err}");
 }
+
+#[test]
+fn eval_scores_a_split_and_an_ensemble_needs_one_vocabulary() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = small_model(dir.path());
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/flickr8k");
+    let cache = dir.path().join("cache");
+    let eval = |extra: &[&str]| {
+        let mut args = vec![
+            "eval",
+            "--data",
+            data,
+            "--split",
+            "test",
+            "--max-images",
+            "3",
+            "--json",
+            "--cache",
+            cache.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        seesay(&args)
+    };
+    let alone = eval(&[]);
+    assert!(
+        alone.status.success(),
+        "{}",
+        String::from_utf8_lossy(&alone.stderr)
+    );
+    let alone: serde_json::Value = serde_json::from_slice(&alone.stdout).unwrap();
+    assert_eq!(alone["model"]["images"], 3);
+    assert_eq!(alone["human"]["images"], 3);
+
+    // A model averaged with itself is the same model.
+    let twice = eval(&["--with", model.to_str().unwrap()]);
+    assert!(
+        twice.status.success(),
+        "{}",
+        String::from_utf8_lossy(&twice.stderr)
+    );
+    let twice: serde_json::Value = serde_json::from_slice(&twice.stdout).unwrap();
+    assert_eq!(alone["model"], twice["model"]);
+    assert_eq!(alone["examples"], twice["examples"]);
+
+    let other = dir.path().join("other");
+    seesay::model::write_untrained(&other, &["a", "cat", "sits"], 16, "other").unwrap();
+    let out = eval(&["--with", other.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("another vocabulary"), "{stderr}");
+}
