@@ -23,7 +23,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "DIR")]
     cache: Option<PathBuf>,
     /// Most epochs to run.
-    #[arg(long, default_value_t = 12)]
+    #[arg(long, default_value_t = 8)]
     epochs: usize,
     /// Captions per batch.
     #[arg(long, default_value_t = 128)]
@@ -49,7 +49,7 @@ pub struct TrainArgs {
     label_smoothing: f64,
     /// Scheduled sampling: the share of input words replaced by the model's own samples,
     /// rising linearly from 0 to this value over training (0: plain teacher forcing).
-    #[arg(long, default_value_t = 0.0, value_name = "P")]
+    #[arg(long, default_value_t = 0.25, value_name = "P")]
     scheduled_sampling: f64,
     /// Largest global gradient norm.
     #[arg(long, default_value_t = 5.0)]
