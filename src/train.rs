@@ -3,8 +3,8 @@
 //! The loss is the mean over words of −log p(word | image, previous words) with teacher
 //! forcing and padding masked. The dev split picks the best epoch; checkpoints are written
 //! atomically each epoch so `--resume` loses at most the epoch in progress, and every random
-//! draw (shuffle, dropout) comes from the seed and the epoch number, so a resumed run ends
-//! exactly where an uninterrupted one does.
+//! draw (shuffle, dropout, scheduled sampling) comes from the seed and the epoch number, so a
+//! resumed run ends exactly where an uninterrupted one does.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
