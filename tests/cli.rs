@@ -252,7 +252,7 @@ fn bench_times_every_stage_and_refuses_a_bad_file() {
 }
 
 #[test]
-fn eval_scores_a_split_and_an_ensemble_needs_one_vocabulary() {
+fn eval_scores_a_split_and_an_ensemble_needs_one_vocabulary_and_encoder() {
     let dir = tempfile::tempdir().unwrap();
     let model = small_model(dir.path());
     let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/flickr8k");
@@ -302,4 +302,24 @@ fn eval_scores_a_split_and_an_ensemble_needs_one_vocabulary() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("another vocabulary"), "{stderr}");
+
+    // Same vocabulary, but its decoder learned from another encoder's features.
+    let moved = dir.path().join("moved");
+    std::fs::create_dir(&moved).unwrap();
+    for f in [
+        "config.json",
+        "vocab.txt",
+        "decoder.safetensors",
+        "encoder.safetensors",
+    ] {
+        std::fs::copy(model.join(f), moved.join(f)).unwrap();
+    }
+    let mut enc = std::fs::read(moved.join("encoder.safetensors")).unwrap();
+    let last = enc.len() - 1;
+    enc[last] ^= 1;
+    std::fs::write(moved.join("encoder.safetensors"), enc).unwrap();
+    let out = eval(&["--with", moved.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("another encoder"), "{stderr}");
 }

@@ -103,8 +103,15 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
     let feats: Vec<&[f32]> = kept.iter().map(|(_, f)| *f).collect();
     let mut others = Vec::new();
     for dir in &args.with {
-        let other = seesay::model::ModelFiles::read_dir(dir)
-            .and_then(|f| Model::load(&f, &device))
+        let other_files = seesay::model::ModelFiles::read_dir(dir)
+            .with_context(|| format!("cannot load the model in {}", dir.display()))?;
+        // The members read the features of this model's encoder, so it must be the same one.
+        anyhow::ensure!(
+            other_files.encoder_sha256() == files.encoder_sha256(),
+            "{} was trained on another encoder; an ensemble needs one encoder",
+            dir.display()
+        );
+        let other = Model::load(&other_files, &device)
             .with_context(|| format!("cannot load the model in {}", dir.display()))?;
         anyhow::ensure!(
             other.vocab.to_text() == model.vocab.to_text(),
