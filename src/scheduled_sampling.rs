@@ -19,35 +19,29 @@ pub fn rate(peak: f64, step: usize, total: usize) -> f64 {
     peak * (step as f64 / total.max(1) as f64).min(1.0)
 }
 
-/// Returns `inputs` (B×T word ids, row-major; column 0 is the start token) with each word
-/// replaced, with probability `rate`, by a word sampled from the decoder's prediction for it.
-///
-/// `lengths[r]` is how many words row `r` holds after its start token; padding is never touched.
+/// Returns `inputs` (B×T word ids; column 0 is the start token, then the words, then
+/// padding) with each word replaced, with probability `rate`, by a word sampled from the
+/// decoder's prediction for it. Padding is never touched.
 pub fn mix_inputs(
     decoder: &Decoder,
     features: &Tensor,
-    inputs: &[u32],
-    t: usize,
-    lengths: &[usize],
+    inputs: &Tensor,
     rate: f64,
     rng: &mut StdRng,
-) -> Result<Vec<u32>> {
-    let mut mixed = inputs.to_vec();
+) -> Result<Tensor> {
+    let (rows, t) = inputs.dims2()?;
+    let mut mixed = inputs.flatten_all()?.to_vec1::<u32>()?;
     // The output at flat position p = r·T + c − 1 predicts the input word at column c.
-    let picked: Vec<usize> = lengths
-        .iter()
-        .enumerate()
-        .flat_map(|(r, &len)| (1..=len.min(t.saturating_sub(1))).map(move |c| r * t + c))
+    let picked: Vec<usize> = (0..rows)
+        .flat_map(|r| (1..t).map(move |c| r * t + c))
+        .filter(|&p| mixed[p] != vocab::PAD_ID)
         .filter(|_| rng.random_bool(rate.clamp(0.0, 1.0)))
         .collect();
     if picked.is_empty() {
-        return Ok(mixed);
+        return Ok(inputs.clone());
     }
     let device = features.device();
-    let input_tensor = Tensor::from_slice(inputs, (lengths.len(), t), device)?;
-    let hidden = decoder
-        .forward_sequence(features, &input_tensor, None)?
-        .detach();
+    let hidden = decoder.forward_sequence(features, inputs, None)?.detach();
     let outputs: Vec<u32> = picked.iter().map(|&p| (p - 1) as u32).collect();
     let outputs = Tensor::from_vec(outputs, picked.len(), device)?;
     let probs =
@@ -61,7 +55,7 @@ pub fn mix_inputs(
             mixed[p] = word;
         }
     }
-    Ok(mixed)
+    Ok(Tensor::from_vec(mixed, (rows, t), device)?)
 }
 
 /// The token whose cumulative probability first exceeds `u` (the last one if rounding leaves a gap).
@@ -117,15 +111,17 @@ mod tests {
         let feats = Tensor::ones((2, 8), DType::F32, &dev)?;
         let (s, p) = (vocab::START_ID, vocab::PAD_ID);
         let inputs = vec![s, 10, 11, 12, 13, s, 20, 21, p, p];
-        let lengths = [4, 2];
+        let batch = Tensor::from_slice(&inputs, (2, 5), &dev)?;
         let mut rng = StdRng::seed_from_u64(1);
-        assert_eq!(
-            mix_inputs(&dec, &feats, &inputs, 5, &lengths, 0.0, &mut rng)?,
-            inputs
-        );
+        let mix = |rate: f64, rng: &mut StdRng| -> Result<Vec<u32>> {
+            Ok(mix_inputs(&dec, &feats, &batch, rate, rng)?
+                .flatten_all()?
+                .to_vec1::<u32>()?)
+        };
+        assert_eq!(mix(0.0, &mut rng)?, inputs);
         let mut changed = 0;
         for _ in 0..50 {
-            let mixed = mix_inputs(&dec, &feats, &inputs, 5, &lengths, 1.0, &mut rng)?;
+            let mixed = mix(1.0, &mut rng)?;
             // Start tokens and padding stay; no special token is swapped in.
             assert_eq!((mixed[0], mixed[5], mixed[8], mixed[9]), (s, s, p, p));
             assert!(mixed

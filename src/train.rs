@@ -325,16 +325,7 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
             let feats = train_feats.index_select(&b.rows, 0)?;
             let inputs = if opts.scheduled_sampling > 0.0 {
                 let rate = scheduled_sampling::rate(opts.scheduled_sampling, step, total_steps);
-                let mixed = scheduled_sampling::mix_inputs(
-                    &decoder,
-                    &feats,
-                    &b.input_ids,
-                    b.width,
-                    &b.lengths,
-                    rate,
-                    &mut rng,
-                )?;
-                Tensor::from_vec(mixed, (b.lengths.len(), b.width), device)?
+                scheduled_sampling::mix_inputs(&decoder, &feats, &b.inputs, rate, &mut rng)?
             } else {
                 b.inputs.clone()
             };
@@ -520,11 +511,6 @@ fn stack_features(features: &Features, ids: &[&str], device: &Device) -> Result<
 struct Batch {
     rows: Tensor,
     inputs: Tensor,
-    /// `inputs` on the host, row-major, `width` columns.
-    input_ids: Vec<u32>,
-    width: usize,
-    /// Words of each row after its start token.
-    lengths: Vec<usize>,
     /// Flat (b·T + t) indices of the positions holding a real target.
     positions: Tensor,
     /// The target at each of those positions.
@@ -574,10 +560,7 @@ fn make_batch(examples: &[(u32, Vec<u32>)], picks: &[usize], device: &Device) ->
     let n_tokens = targets.len();
     Ok(Batch {
         rows: Tensor::from_vec(rows, b, device)?,
-        inputs: Tensor::from_slice(&inputs, (b, t), device)?,
-        input_ids: inputs,
-        width: t,
-        lengths: chosen.iter().map(|(_, c)| c.len()).collect(),
+        inputs: Tensor::from_vec(inputs, (b, t), device)?,
         positions: Tensor::from_vec(positions, n_tokens, device)?,
         targets: Tensor::from_vec(targets, n_tokens, device)?,
         n_tokens,
