@@ -111,18 +111,18 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
             "{} was trained on another encoder; an ensemble needs one encoder",
             dir.display()
         );
-        let other = Model::load(&other_files, &device)
+        // Only its decoder is used: the features come from this model's encoder.
+        let (_, vocab, decoder) = seesay::model::load_decoder(&other_files, &device)
             .with_context(|| format!("cannot load the model in {}", dir.display()))?;
         anyhow::ensure!(
-            other.vocab.to_text() == model.vocab.to_text(),
+            vocab.to_text() == model.vocab.to_text(),
             "{} has another vocabulary; an ensemble needs one vocabulary",
             dir.display()
         );
-        others.push(other);
+        others.push(decoder);
     }
-    let decoders: Vec<&seesay::model::Decoder> = std::iter::once(&model.decoder)
-        .chain(others.iter().map(|m| &m.decoder))
-        .collect();
+    let decoders: Vec<&seesay::model::Decoder> =
+        std::iter::once(&model.decoder).chain(&others).collect();
     let hyps =
         seesay::eval::caption_features(&decoders, &model.vocab, &feats, args.beam, 20, &device)?;
     let refs: Vec<Vec<String>> = kept.iter().map(|(e, _)| e.captions.clone()).collect();

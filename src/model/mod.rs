@@ -38,6 +38,47 @@ pub fn load_encoder(files: &ModelFiles, device: &Device) -> Result<EfficientNetL
     EfficientNetLite0::load(&Weights::from_bytes(&files.encoder, &location, device)?)
 }
 
+/// Loads a model's config, vocabulary and decoder (not its encoder), checking every shape
+/// and the vocabulary size.
+pub fn load_decoder(files: &ModelFiles, device: &Device) -> Result<(ModelConfig, Vocab, Decoder)> {
+    let (config, decoder_bytes) = match (&files.config, &files.decoder) {
+        (Some(c), Some(d)) => (c.clone(), d),
+        _ => {
+            return Err(Error::Model {
+                location: files.location.clone(),
+                message: "no trained decoder is bundled in this build yet: train one with \
+                          `seesay train --data DIR --out MODEL_DIR` and pass --model MODEL_DIR"
+                    .into(),
+            })
+        }
+    };
+    let vocab = Vocab::parse(&files.vocab).map_err(|message| Error::Model {
+        location: files.location.clone(),
+        message: format!("{}: {message}", files::VOCAB_FILE),
+    })?;
+    if vocab.len() != config.decoder.vocab_size {
+        return Err(Error::Model {
+            location: files.location.clone(),
+            message: format!(
+                "{} has {} words but config.json says vocab_size {}",
+                files::VOCAB_FILE,
+                vocab.len(),
+                config.decoder.vocab_size
+            ),
+        });
+    }
+    let location = format!("{} ({})", files.location, files::DECODER_FILE);
+    let weights = Weights::from_bytes(decoder_bytes, &location, device)?;
+    check_decoder_shapes(&weights, &config.decoder)?;
+    let vb = VarBuilder::from_tensors(weights.into_map(), DType::F32, device);
+    let mut decoder = Decoder::new(config.decoder, vb).map_err(|e| Error::Model {
+        location,
+        message: e.to_string(),
+    })?;
+    decoder.keep_half_weights()?;
+    Ok((config, vocab, decoder))
+}
+
 /// A complete captioning model on one device.
 pub struct Model {
     /// The configuration it was built from.
@@ -55,42 +96,8 @@ pub struct Model {
 impl Model {
     /// Builds the model from its files, checking every shape and the vocabulary size.
     pub fn load(files: &ModelFiles, device: &Device) -> Result<Self> {
-        let (config, decoder_bytes) = match (&files.config, &files.decoder) {
-            (Some(c), Some(d)) => (c.clone(), d),
-            _ => {
-                return Err(Error::Model {
-                    location: files.location.clone(),
-                    message: "no trained decoder is bundled in this build yet: train one with \
-                              `seesay train --data DIR --out MODEL_DIR` and pass --model MODEL_DIR"
-                        .into(),
-                })
-            }
-        };
-        let vocab = Vocab::parse(&files.vocab).map_err(|message| Error::Model {
-            location: files.location.clone(),
-            message: format!("{}: {message}", files::VOCAB_FILE),
-        })?;
-        if vocab.len() != config.decoder.vocab_size {
-            return Err(Error::Model {
-                location: files.location.clone(),
-                message: format!(
-                    "{} has {} words but config.json says vocab_size {}",
-                    files::VOCAB_FILE,
-                    vocab.len(),
-                    config.decoder.vocab_size
-                ),
-            });
-        }
+        let (config, vocab, decoder) = load_decoder(files, device)?;
         let encoder = load_encoder(files, device)?;
-        let location = format!("{} ({})", files.location, files::DECODER_FILE);
-        let weights = Weights::from_bytes(decoder_bytes, &location, device)?;
-        check_decoder_shapes(&weights, &config.decoder)?;
-        let vb = VarBuilder::from_tensors(weights.into_map(), DType::F32, device);
-        let mut decoder = Decoder::new(config.decoder, vb).map_err(|e| Error::Model {
-            location,
-            message: e.to_string(),
-        })?;
-        decoder.keep_half_weights()?;
         Ok(Self {
             config,
             vocab,
