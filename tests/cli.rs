@@ -12,7 +12,11 @@ fn seesay(args: &[&str]) -> Output {
 
 /// Runs seesay, expects success and one JSON object on stdout.
 fn seesay_json(args: &[&str]) -> serde_json::Value {
-    let out = seesay(args);
+    json_of(seesay(args))
+}
+
+/// Expects a successful run and one JSON object on its stdout.
+fn json_of(out: Output) -> serde_json::Value {
     assert!(
         out.status.success(),
         "{}",
@@ -275,24 +279,12 @@ fn eval_scores_a_split_and_an_ensemble_needs_one_vocabulary_and_encoder() {
         args.extend_from_slice(extra);
         seesay(&args)
     };
-    let alone = eval(&[]);
-    assert!(
-        alone.status.success(),
-        "{}",
-        String::from_utf8_lossy(&alone.stderr)
-    );
-    let alone: serde_json::Value = serde_json::from_slice(&alone.stdout).unwrap();
+    let alone = json_of(eval(&[]));
     assert_eq!(alone["model"]["images"], 3);
     assert_eq!(alone["human"]["images"], 3);
 
     // A model averaged with itself is the same model.
-    let twice = eval(&["--with", model.to_str().unwrap()]);
-    assert!(
-        twice.status.success(),
-        "{}",
-        String::from_utf8_lossy(&twice.stderr)
-    );
-    let twice: serde_json::Value = serde_json::from_slice(&twice.stdout).unwrap();
+    let twice = json_of(eval(&["--with", model.to_str().unwrap()]));
     assert_eq!(alone["model"], twice["model"]);
     assert_eq!(alone["examples"], twice["examples"]);
 
