@@ -78,6 +78,46 @@ fn benches(c: &mut Criterion) {
     }
     g.finish();
 
+    // The same search with a constraint ("must say cup"), and with one constraint plus 30
+    // excluded words, as guidance runs it: beside the plain k = 3 above.
+    let mut g = c.benchmark_group("guided_beam");
+    let params = CaptionOptions::default().beam_params();
+    let words = &model.vocab;
+    let cup = vec![words.id("cup"), words.id("cups")];
+    let excluded: Vec<u32> = (100..130).collect();
+    for (name, guide) in [
+        (
+            "include_1",
+            decode::Guide {
+                include: vec![cup.clone()],
+                exclude: Vec::new(),
+            },
+        ),
+        (
+            "include_1_exclude_30",
+            decode::Guide {
+                include: vec![cup],
+                exclude: excluded,
+            },
+        ),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let init = stepper.select(&state, &[0]).expect("select");
+                decode::guided_search_batch(
+                    &stepper,
+                    init,
+                    vocab::START_ID,
+                    vocab::END_ID,
+                    &params,
+                    std::slice::from_ref(&guide),
+                )
+                .expect("search")
+            })
+        });
+    }
+    g.finish();
+
     let opts = CaptionOptions::default();
     c.bench_function("end_to_end/640x480_jpeg", |b| {
         b.iter(|| {

@@ -6,9 +6,15 @@ use std::time::Instant;
 use candle_core::Device;
 use image::{DynamicImage, RgbImage};
 
-use crate::decode::{self, BeamParams, Hypothesis};
+use crate::confidence::{Confidence, Signals};
+use crate::decode::{BeamParams, Hypothesis};
+use crate::guided::{self, Constraint, GuidePolicy, GuidedHypothesis};
 use crate::model::{Model, ModelFiles};
-use crate::{preprocess, vocab, Error, Result};
+use crate::objects::{self, ObjectGroup};
+use crate::{preprocess, saying, vocab, Error, Result};
+
+/// How many object groups a result reports.
+const OBJECTS_REPORTED: usize = 5;
 
 /// Where to load a model from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +46,8 @@ pub struct CaptionOptions {
     pub max_len: usize,
     /// Rank candidates by mean log-probability per word instead of the total.
     pub length_norm: bool,
+    /// When the ImageNet head's objects guide the search.
+    pub guide: GuidePolicy,
 }
 
 impl CaptionOptions {
@@ -62,6 +70,7 @@ impl Default for CaptionOptions {
             candidates: 3,
             max_len: 20,
             length_norm: false,
+            guide: GuidePolicy::default(),
         }
     }
 }
@@ -88,6 +97,8 @@ pub struct CaptionCandidate {
     pub log_prob: f32,
     /// exp(log_prob).
     pub prob: f32,
+    /// The constraint the guided search gave it; `None` for the free search.
+    pub constraint: Option<Constraint>,
 }
 
 /// Where the time went, in milliseconds.
@@ -106,6 +117,15 @@ pub struct Timings {
 pub struct Captioned {
     /// Candidates, best first; never empty.
     pub candidates: Vec<CaptionCandidate>,
+    /// The most probable object groups of the ImageNet head, most probable first.
+    pub objects: Vec<ObjectGroup>,
+    /// How sure seesay is of the description.
+    pub confidence: Confidence,
+    /// The sentence to say: the best caption, the object, and how sure it is, in words.
+    pub spoken: String,
+    /// The encoder's pooled feature (what the picture-kind classifier reads).
+    #[serde(skip)]
+    pub feature: Vec<f32>,
     /// Timings of this call.
     pub timings: Timings,
 }
@@ -190,6 +210,10 @@ impl Captioner {
         let tensor_ms = ms(t0.elapsed());
         let t1 = Instant::now();
         let features = m.encode(&pixels)?.features;
+        let probs = class_probabilities(m, &features)?;
+        let pooled = features
+            .to_dtype(candle_core::DType::F32)?
+            .to_vec2::<f32>()?;
         let state = m.decoder.image_state(&features)?;
         // Force the encoder to finish here so its time is not billed to the search.
         let _ = state.lstm.h.sum_all()?.to_scalar::<f32>()?;
@@ -197,15 +221,8 @@ impl Captioner {
         let t2 = Instant::now();
         let stepper = m.decoder.stepper(&m.device);
         let params = opts.beam_params();
-        // All images' beams share each decoder step.
-        let results = decode::beam_search_batch(
-            &stepper,
-            state,
-            images.len(),
-            vocab::START_ID,
-            vocab::END_ID,
-            &params,
-        )?;
+        // All images' beams share each decoder step, in the free and in the guided search.
+        let results = guided::search(&stepper, state, &probs, &m.vocab, &params, &opts.guide)?;
         let beam_ms = ms(t2.elapsed());
         let n = images.len() as f64;
         let timings = Timings {
@@ -215,21 +232,32 @@ impl Captioner {
         };
         results
             .into_iter()
-            .map(|hyps| {
+            .zip(pooled)
+            .map(|(g, feature)| {
+                let signals = Signals::of(&g, |t| m.vocab.word(t).to_owned());
+                let confidence = Confidence::assess(signals);
                 let candidates: Vec<CaptionCandidate> =
-                    hyps.iter().map(|h| self.candidate(h)).collect();
-                if candidates.is_empty() {
+                    g.candidates.iter().map(|h| self.candidate(h)).collect();
+                let Some(best) = candidates.first() else {
                     return Err(Error::Other("beam search returned no caption".into()));
-                }
+                };
+                let mut objects = g.objects;
+                objects.truncate(OBJECTS_REPORTED);
+                let spoken = saying::photo(&best.text, &objects, confidence.certainty);
                 Ok(Captioned {
                     candidates,
+                    objects,
+                    confidence,
+                    spoken,
+                    feature,
                     timings,
                 })
             })
             .collect()
     }
 
-    fn candidate(&self, h: &Hypothesis) -> CaptionCandidate {
+    fn candidate(&self, g: &GuidedHypothesis) -> CaptionCandidate {
+        let h: &Hypothesis = &g.hypothesis;
         let vocab = &self.model.vocab;
         let words: Vec<WordProb> = h
             .tokens
@@ -251,8 +279,22 @@ impl Captioner {
             end_prob: h.end_log_prob.map_or(0.0, f32::exp),
             log_prob: h.log_prob,
             prob: h.log_prob.exp(),
+            constraint: g.constraint.clone(),
         }
     }
+}
+
+/// The ImageNet head's class probabilities for each row of pooled features.
+pub fn class_probabilities(model: &Model, features: &candle_core::Tensor) -> Result<Vec<Vec<f32>>> {
+    let logits = model
+        .encoder
+        .classify(features)?
+        .to_dtype(candle_core::DType::F32)?;
+    Ok(logits
+        .to_vec2::<f32>()?
+        .iter()
+        .map(|row| objects::softmax(row))
+        .collect())
 }
 
 fn ms(d: std::time::Duration) -> f64 {

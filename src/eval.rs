@@ -3,22 +3,41 @@
 use candle_core::{Device, Tensor};
 
 use crate::captioner::CaptionOptions;
+use crate::confidence::Signals;
 use crate::decode;
+use crate::guided::{self, Constraint, GuidePolicy};
 use crate::metrics::{self, Scores};
-use crate::model::Decoder;
-use crate::vocab::{self, Vocab};
+use crate::model::{Decoder, EfficientNetLite0};
+use crate::objects;
+use crate::vocab::Vocab;
 use crate::{Error, Result};
 
+/// One image's caption from [`caption_features`], with what the confidence is computed from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureCaption {
+    /// The best caption.
+    pub text: String,
+    /// The signals of its confidence.
+    pub signals: Signals,
+    /// The constraint that produced it, if guidance stepped in.
+    pub constraint: Option<Constraint>,
+}
+
 /// Captions each feature row with beam search and returns the best caption of each; with
-/// several decoders (same vocabulary), their averaged distribution is searched.
+/// several decoders (same vocabulary), their averaged distribution is searched. With `head`
+/// (the encoder whose features these are), its ImageNet objects guide the search as `policy`
+/// says, exactly as when captioning a picture.
+#[allow(clippy::too_many_arguments)]
 pub fn caption_features(
     decoders: &[&Decoder],
+    head: Option<&EfficientNetLite0>,
     vocab: &Vocab,
     features: &[&[f32]],
     beam_size: usize,
     max_len: usize,
+    policy: &GuidePolicy,
     device: &Device,
-) -> Result<Vec<String>> {
+) -> Result<Vec<FeatureCaption>> {
     let first = decoders
         .first()
         .ok_or_else(|| Error::Other("captioning needs at least one decoder".into()))?;
@@ -27,7 +46,7 @@ pub fn caption_features(
         beam_size,
         candidates: 1,
         max_len,
-        length_norm: false,
+        ..CaptionOptions::default()
     }
     .beam_params();
     let mut out = Vec::with_capacity(features.len());
@@ -36,24 +55,36 @@ pub fn caption_features(
         let dim = first.config().feature_dim;
         let flat: Vec<f32> = chunk.iter().flat_map(|f| f.iter().copied()).collect();
         let x = Tensor::from_vec(flat, (chunk.len(), dim), device)?;
+        let probs: Vec<Vec<f32>> = match head {
+            Some(head) => head
+                .classify(&x)?
+                .to_vec2::<f32>()?
+                .iter()
+                .map(|row| objects::softmax(row))
+                .collect(),
+            None => vec![Vec::new(); chunk.len()],
+        };
         let state = decoders
             .iter()
             .map(|d| d.image_state(&x))
             .collect::<Result<Vec<_>>>()?;
-        let all = decode::beam_search_batch(
-            &stepper,
-            state,
-            chunk.len(),
-            vocab::START_ID,
-            vocab::END_ID,
-            &params,
-        )?;
-        for hyps in all {
-            let best = hyps
+        let all = guided::search(&stepper, state, &probs, vocab, &params, policy)?;
+        for captions in all {
+            let best = captions
+                .candidates
                 .first()
                 .ok_or_else(|| Error::Other("beam search returned nothing".into()))?;
-            let words: Vec<&str> = best.tokens.iter().map(|&t| vocab.word(t)).collect();
-            out.push(words.join(" "));
+            let words: Vec<&str> = best
+                .hypothesis
+                .tokens
+                .iter()
+                .map(|&t| vocab.word(t))
+                .collect();
+            out.push(FeatureCaption {
+                text: words.join(" "),
+                signals: Signals::of(&captions, |t| vocab.word(t).to_owned()),
+                constraint: best.constraint.clone(),
+            });
         }
     }
     Ok(out)

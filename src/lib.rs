@@ -6,16 +6,22 @@
 
 pub mod app;
 pub mod captioner;
+pub mod confidence;
 pub mod data;
 pub mod decode;
 pub mod device;
 pub mod error;
 pub mod eval;
 pub mod feature_cache;
+pub mod guided;
+pub mod kind;
 pub mod metrics;
 pub mod model;
+pub mod objects;
 pub mod optim;
 pub mod preprocess;
+pub mod regions;
+pub mod saying;
 pub mod scheduled_sampling;
 pub mod sources;
 pub mod speech;

@@ -366,8 +366,20 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
             Selection::Bleu4 => dev.bleu[3],
         };
         let dev_score = || -> Result<Scores> {
-            let hyps =
-                eval::caption_features(&[&decoder], &vocab, &dev_feats, opts.beam, 20, device)?;
+            // The decoder is chosen on its own captions, without the head's guidance.
+            let hyps: Vec<String> = eval::caption_features(
+                &[&decoder],
+                None,
+                &vocab,
+                &dev_feats,
+                opts.beam,
+                20,
+                &crate::guided::GuidePolicy::off(),
+                device,
+            )?
+            .into_iter()
+            .map(|c| c.text)
+            .collect();
             Ok(crate::metrics::score(&hyps, &dev_refs))
         };
         let live = dev_score()?;

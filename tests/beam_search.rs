@@ -2,7 +2,10 @@
 
 use std::cell::RefCell;
 
-use seesay::decode::{beam_search, beam_search_batch, greedy, BeamParams, Hypothesis, StepDecoder};
+use seesay::decode::{
+    beam_search, beam_search_batch, greedy, guided_search_batch, BeamParams, Guide, Hypothesis,
+    StepDecoder, MAX_CONSTRAINTS,
+};
 use seesay::{Error, Result};
 
 const BOS: u32 = 0;
@@ -554,4 +557,181 @@ fn a_batch_of_images_gives_each_what_it_gets_alone() {
         assert!(dec.steps() <= max_len);
         assert_eq!(dec.batches.borrow()[0], markers.len());
     }
+}
+
+/// The brute-force list restricted to sentences that meet `guide`.
+fn brute_force_guided(
+    f: &dyn Fn(&[u32]) -> Vec<f32>,
+    vocab: usize,
+    max_len: usize,
+    guide: &Guide,
+    length_norm: bool,
+) -> Vec<(Vec<u32>, f64, f64)> {
+    let mut banned = vec![BOS, PAD];
+    banned.extend(&guide.exclude);
+    brute_force(f, vocab, max_len, &banned, length_norm)
+        .into_iter()
+        .filter(|(tokens, _, _)| {
+            guide
+                .include
+                .iter()
+                .all(|alts| tokens.iter().any(|t| alts.contains(t)))
+        })
+        .collect()
+}
+
+fn guided(
+    f: &dyn Fn(&[u32]) -> Vec<f32>,
+    vocab: usize,
+    p: &BeamParams,
+    guide: Guide,
+) -> Vec<Hypothesis> {
+    let dec = FnDecoder::new(vocab, f);
+    guided_search_batch(&dec, vec![vec![]], BOS, EOS, p, &[guide])
+        .unwrap()
+        .pop()
+        .unwrap()
+}
+
+#[test]
+fn guided_wide_beam_finds_the_brute_force_constrained_optimum() {
+    let guides = [
+        Guide {
+            include: vec![vec![3]],
+            exclude: vec![],
+        },
+        Guide {
+            include: vec![vec![3, 5]],
+            exclude: vec![4],
+        },
+        Guide {
+            include: vec![vec![3], vec![4]],
+            exclude: vec![],
+        },
+        Guide {
+            include: vec![vec![4], vec![5], vec![3]],
+            exclude: vec![],
+        },
+    ];
+    for length_norm in [false, true] {
+        for seed in 0..6u64 {
+            for guide in &guides {
+                let (vocab, max_len) = (6, 5);
+                let f = table(seed, vocab);
+                let expected = brute_force_guided(&f, vocab, max_len, guide, length_norm);
+                let p = params(1000, 4, max_len, length_norm);
+                let got = guided(&f, vocab, &p, guide.clone());
+                assert_eq!(got.len(), 4.min(expected.len()), "{guide:?}");
+                for (g, e) in got.iter().zip(&expected) {
+                    assert_eq!(g.tokens, e.0, "seed {seed}, {guide:?}, norm {length_norm}");
+                    assert!((f64::from(g.log_prob) - e.1).abs() < 1e-5, "{g:?} vs {e:?}");
+                    assert!((f64::from(g.score) - e.2).abs() < 1e-5, "{g:?} vs {e:?}");
+                    let mut banned = p.banned.clone();
+                    banned.extend(&guide.exclude);
+                    check_consistent(g, length_norm, &banned);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn an_empty_guide_is_the_plain_search() {
+    for seed in 0..12u64 {
+        for (k, n_best, norm) in [(3, 3, false), (1, 1, false), (5, 2, true)] {
+            let f = table(seed, 8);
+            let p = params(k, n_best, 8, norm);
+            let plain = beam_search(&FnDecoder::new(8, &f), vec![vec![]], BOS, EOS, &p).unwrap();
+            assert_eq!(guided(&f, 8, &p, Guide::default()), plain, "seed {seed}");
+            // Excluding a token is the same as banning it for the whole search.
+            let mut banned = p.clone();
+            banned.banned.push(6);
+            let plain =
+                beam_search(&FnDecoder::new(8, &f), vec![vec![]], BOS, EOS, &banned).unwrap();
+            let guide = Guide {
+                include: vec![],
+                exclude: vec![6],
+            };
+            assert_eq!(guided(&f, 8, &p, guide), plain, "seed {seed}");
+        }
+    }
+}
+
+#[test]
+fn a_narrow_guided_beam_still_finds_an_unlikely_word() {
+    // Token 5 is never among the plain search's choices, yet a beam of 2 per constraint
+    // state finds the best sentence holding it.
+    let f = |h: &[u32]| match h.len() {
+        1 => dist(7, &[(3, 0.6), (4, 0.35)]),
+        2 => dist(7, &[(EOS, 0.5), (4, 0.3)]),
+        _ => dist(7, &[(EOS, 0.9)]),
+    };
+    let p = params(2, 1, 6, false);
+    let plain = beam_search(&FnDecoder::new(7, f), vec![vec![]], BOS, EOS, &p).unwrap();
+    assert!(!plain[0].tokens.contains(&5));
+    let guide = Guide {
+        include: vec![vec![5]],
+        exclude: vec![],
+    };
+    let got = guided(&f, 7, &p, guide.clone());
+    let expected = brute_force_guided(&f, 7, 6, &guide, false);
+    assert_eq!(got[0].tokens, expected[0].0);
+    assert!(got[0].tokens.contains(&5));
+}
+
+#[test]
+fn an_impossible_guide_gives_nothing_and_too_many_constraints_are_refused() {
+    let f = table(4, 6);
+    let p = params(3, 2, 5, false);
+    // The only token that would satisfy the constraint is excluded.
+    let guide = Guide {
+        include: vec![vec![3]],
+        exclude: vec![3],
+    };
+    assert!(guided(&f, 6, &p, guide).is_empty());
+    let guide = Guide {
+        include: vec![vec![3]; MAX_CONSTRAINTS + 1],
+        exclude: vec![],
+    };
+    let dec = FnDecoder::new(6, &f);
+    let r = guided_search_batch(&dec, vec![vec![]], BOS, EOS, &p, &[guide]);
+    assert!(matches!(r, Err(Error::Other(_))), "{r:?}");
+}
+
+#[test]
+fn a_batch_of_guided_images_gives_each_what_it_gets_alone() {
+    let f = table(21, 9);
+    let markers: Vec<u32> = (100..104).collect();
+    let guides = vec![
+        Guide::default(),
+        Guide {
+            include: vec![vec![4]],
+            exclude: vec![],
+        },
+        Guide {
+            include: vec![vec![5, 6], vec![7]],
+            exclude: vec![3],
+        },
+        Guide {
+            include: vec![],
+            exclude: vec![4, 5],
+        },
+    ];
+    let p = params(3, 2, 7, false);
+    let alone: Vec<Vec<Hypothesis>> = markers
+        .iter()
+        .zip(&guides)
+        .map(|(&m, g)| {
+            let dec = FnDecoder::new(9, &f);
+            guided_search_batch(&dec, vec![vec![m]], BOS, EOS, &p, std::slice::from_ref(g))
+                .unwrap()
+                .pop()
+                .unwrap()
+        })
+        .collect();
+    let dec = FnDecoder::new(9, &f);
+    let init: Vec<Vec<u32>> = markers.iter().map(|&m| vec![m]).collect();
+    let together = guided_search_batch(&dec, init, BOS, EOS, &p, &guides).unwrap();
+    assert_eq!(together, alone);
+    assert!(dec.steps() <= 7);
 }

@@ -6,11 +6,10 @@ use std::path::Path;
 use egui::{Align, Color32, Layout, Rect, RichText, Ui, Vec2};
 
 use super::settings::Theme;
-use super::state::{
-    confidence, AppState, CaptionState, Command, MessageKind, ModelState, Nav, Strip, Thumb,
-};
+use super::state::{AppState, CaptionState, Command, MessageKind, ModelState, Nav, Strip, Thumb};
 use super::theme::prob_color;
 use crate::captioner::Captioned;
+use crate::guided::Constraint;
 
 /// The shortcuts, for the Help panel.
 pub(super) const SHORTCUTS: &[(&str, &str)] = &[
@@ -475,8 +474,8 @@ fn details_ui(ui: &mut Ui, captioned: &Captioned) {
         ui.label(RichText::new("Word by word").strong());
         ui.label(
             RichText::new(format!(
-                "How sure the model was of each word. Overall confidence {:.0}%.",
-                confidence(best) * 100.0
+                "How sure the model was of each word. Chance the description is right: {:.0}%.",
+                captioned.confidence.probability * 100.0
             ))
             .small(),
         );
@@ -524,17 +523,18 @@ fn details_ui(ui: &mut Ui, captioned: &Captioned) {
         ui.add_space(12.0);
         ui.separator();
         ui.label(RichText::new("Candidates").strong());
-        // The caption column takes the width the other three leave, so captions wrap by words.
-        let caption_width = (ui.available_width() - 220.0).max(120.0);
+        // The caption column takes the width the other four leave, so captions wrap by words.
+        let caption_width = (ui.available_width() - 320.0).max(120.0);
         egui::Grid::new("candidates")
             .striped(true)
-            .num_columns(4)
+            .num_columns(5)
             .spacing([12.0, 6.0])
             .show(ui, |ui| {
                 ui.label(RichText::new("Rank").small());
                 ui.label(RichText::new("Caption").small());
                 ui.label(RichText::new("Probability").small());
                 ui.label(RichText::new("Log-prob").small());
+                ui.label(RichText::new("Search").small());
                 ui.end_row();
                 for (i, c) in captioned.candidates.iter().enumerate() {
                     let pct = format_percent(c.prob);
@@ -546,17 +546,50 @@ fn details_ui(ui: &mut Ui, captioned: &Captioned) {
                     })
                     .inner
                     .accessible_name(format!(
-                        "Candidate {}: {}; probability {pct}; log-probability {:.2}",
+                        "Candidate {}: {}; probability {pct}; log-probability {:.2}; {}",
                         i + 1,
                         c.text,
-                        c.log_prob
+                        c.log_prob,
+                        search_label(c.constraint.as_ref())
                     ));
                     ui.label(pct);
                     ui.label(format!("{:.2}", c.log_prob));
+                    ui.label(search_label(c.constraint.as_ref()));
                     ui.end_row();
                 }
             });
+        ui.add_space(12.0);
+        ui.separator();
+        ui.label(RichText::new("Objects the image classifier sees").strong());
+        for g in &captioned.objects {
+            let pct = format_percent(g.prob);
+            ui.label(format!(
+                "{}: {pct} (most likely {}, {})",
+                g.word,
+                g.top_class,
+                format_percent(g.top_class_prob)
+            ));
+        }
     });
+}
+
+/// Which search found a candidate, in words.
+fn search_label(c: Option<&Constraint>) -> String {
+    match c {
+        None => "free search".to_owned(),
+        Some(c) => {
+            let mut parts = Vec::new();
+            if let Some(w) = &c.include {
+                parts.push(format!("must say \"{w}\""));
+            }
+            if !c.exclude.is_empty() {
+                let shown: Vec<&str> = c.exclude.iter().take(3).map(String::as_str).collect();
+                let more = if c.exclude.len() > 3 { ", …" } else { "" };
+                parts.push(format!("never \"{}\"{more}", shown.join("\", \"")));
+            }
+            format!("guided: {}", parts.join("; "))
+        }
+    }
 }
 
 fn format_percent(p: f32) -> String {
@@ -589,7 +622,7 @@ fn help_ui(ctx: &egui::Context, state: &mut AppState) -> Vec<Command> {
             });
             ui.add_space(6.0);
             ui.label("Words the model was unsure of are underlined; hover a word for its probability. \
-                      Captions below the confidence threshold start with \"Probably\".");
+                      When seesay is not sure it says so: \"Probably …\" or \"I'm not sure\".");
             if ui.button("Close help").clicked() {
                 out.push(Command::ToggleHelp);
             }
@@ -611,69 +644,87 @@ fn settings_ui(ctx: &egui::Context, state: &mut AppState) -> Vec<Command> {
         .collapsible(false)
         .default_width(460.0)
         .show(ctx, |ui| {
-            egui::Grid::new("settings").num_columns(2).spacing([16.0, 10.0]).show(ui, |ui| {
-                let l = ui.label("Beam size");
-                ui.add(egui::Slider::new(&mut s.beam_size, 1..=10)).labelled_by(l.id);
-                ui.end_row();
-                let l = ui.label("Candidates shown");
-                let max = s.beam_size.max(1);
-                ui.add(egui::Slider::new(&mut s.candidates, 1..=max)).labelled_by(l.id);
-                ui.end_row();
-                let l = ui.label("Hedge below confidence");
-                ui.add(egui::Slider::new(&mut s.hedge_threshold, 0.0..=1.0).step_by(0.05))
-                    .labelled_by(l.id)
-                    .on_hover_text("Captions whose mean word probability is below this start with \"Probably\"");
-                ui.end_row();
-                let l = ui.label("Speech rate");
-                ui.add(egui::Slider::new(&mut s.rate, 0.5..=2.0).step_by(0.1).suffix("×")).labelled_by(l.id);
-                ui.end_row();
-                let l = ui.label("Voice");
-                let shown = if s.voice.is_empty() { "Default".to_owned() } else { s.voice.clone() };
-                egui::ComboBox::from_id_salt("voice")
-                    .selected_text(shown)
-                    .height(300.0)
-                    .show_ui(ui, |ui| {
-                        ui.selectable_value(&mut s.voice, String::new(), "Default");
-                        for v in &voices {
-                            ui.selectable_value(&mut s.voice, v.clone(), v);
+            egui::Grid::new("settings")
+                .num_columns(2)
+                .spacing([16.0, 10.0])
+                .show(ui, |ui| {
+                    let l = ui.label("Beam size");
+                    ui.add(egui::Slider::new(&mut s.beam_size, 1..=10))
+                        .labelled_by(l.id);
+                    ui.end_row();
+                    let l = ui.label("Candidates shown");
+                    let max = s.beam_size.max(1);
+                    ui.add(egui::Slider::new(&mut s.candidates, 1..=max))
+                        .labelled_by(l.id);
+                    ui.end_row();
+                    let l = ui.label("Speech rate");
+                    ui.add(
+                        egui::Slider::new(&mut s.rate, 0.5..=2.0)
+                            .step_by(0.1)
+                            .suffix("×"),
+                    )
+                    .labelled_by(l.id);
+                    ui.end_row();
+                    let l = ui.label("Voice");
+                    let shown = if s.voice.is_empty() {
+                        "Default".to_owned()
+                    } else {
+                        s.voice.clone()
+                    };
+                    egui::ComboBox::from_id_salt("voice")
+                        .selected_text(shown)
+                        .height(300.0)
+                        .show_ui(ui, |ui| {
+                            ui.selectable_value(&mut s.voice, String::new(), "Default");
+                            for v in &voices {
+                                ui.selectable_value(&mut s.voice, v.clone(), v);
+                            }
+                        })
+                        .response
+                        .labelled_by(l.id);
+                    ui.end_row();
+                    let l = ui.label("Text size");
+                    ui.add(
+                        egui::Slider::new(&mut s.font_scale, 0.75..=3.0)
+                            .step_by(0.25)
+                            .suffix("×"),
+                    )
+                    .labelled_by(l.id);
+                    ui.end_row();
+                    let l = ui.label("Theme");
+                    ui.horizontal(|ui| {
+                        for theme in Theme::ALL {
+                            ui.radio_value(&mut s.theme, theme, theme.label());
                         }
                     })
                     .response
                     .labelled_by(l.id);
-                ui.end_row();
-                let l = ui.label("Text size");
-                ui.add(egui::Slider::new(&mut s.font_scale, 0.75..=3.0).step_by(0.25).suffix("×")).labelled_by(l.id);
-                ui.end_row();
-                let l = ui.label("Theme");
-                ui.horizontal(|ui| {
-                    for theme in Theme::ALL {
-                        ui.radio_value(&mut s.theme, theme, theme.label());
-                    }
-                })
-                .response
-                .labelled_by(l.id);
-                ui.end_row();
-                let l = ui.label("Screenshot of");
-                let current = s
-                    .monitor
-                    .and_then(|i| monitors.iter().find(|m| m.index == i))
-                    .map_or_else(|| "Primary monitor".to_owned(), |m| m.label.clone());
-                egui::ComboBox::from_id_salt("monitor")
-                    .selected_text(current)
-                    .show_ui(ui, |ui| {
-                        ui.selectable_value(&mut s.monitor, None, "Primary monitor");
-                        for m in &monitors {
-                            ui.selectable_value(&mut s.monitor, Some(m.index), &m.label);
-                        }
-                    })
-                    .response
-                    .labelled_by(l.id);
-                ui.end_row();
-                let l = ui.label("Screenshot delay");
-                ui.add(egui::Slider::new(&mut s.screenshot_delay_s, 0..=10).suffix(" s")).labelled_by(l.id);
-                ui.end_row();
-            });
-            ui.checkbox(&mut s.auto_speak, "Speak each caption as soon as it is ready");
+                    ui.end_row();
+                    let l = ui.label("Screenshot of");
+                    let current = s
+                        .monitor
+                        .and_then(|i| monitors.iter().find(|m| m.index == i))
+                        .map_or_else(|| "Primary monitor".to_owned(), |m| m.label.clone());
+                    egui::ComboBox::from_id_salt("monitor")
+                        .selected_text(current)
+                        .show_ui(ui, |ui| {
+                            ui.selectable_value(&mut s.monitor, None, "Primary monitor");
+                            for m in &monitors {
+                                ui.selectable_value(&mut s.monitor, Some(m.index), &m.label);
+                            }
+                        })
+                        .response
+                        .labelled_by(l.id);
+                    ui.end_row();
+                    let l = ui.label("Screenshot delay");
+                    ui.add(egui::Slider::new(&mut s.screenshot_delay_s, 0..=10).suffix(" s"))
+                        .labelled_by(l.id);
+                    ui.end_row();
+                });
+            ui.checkbox(
+                &mut s.auto_speak,
+                "Speak each caption as soon as it is ready",
+            );
             ui.add_space(6.0);
             if ui.button("Close settings").clicked() {
                 out.push(Command::ToggleSettings);

@@ -43,8 +43,6 @@ pub struct Settings {
     pub candidates: usize,
     /// Speak each caption as soon as it is ready.
     pub auto_speak: bool,
-    /// Below this confidence (mean probability per word) the caption is hedged: "Probably: …".
-    pub hedge_threshold: f32,
     /// The voice's name; empty for the engine's default.
     pub voice: String,
     /// Speech rate: 1.0 normal, 0.5 half speed, 2.0 double.
@@ -65,7 +63,6 @@ impl Default for Settings {
             beam_size: 3,
             candidates: 3,
             auto_speak: true,
-            hedge_threshold: 0.3,
             voice: String::new(),
             rate: 1.0,
             font_scale: 1.25,
@@ -81,7 +78,6 @@ impl Settings {
     pub fn sanitized(mut self) -> Self {
         self.beam_size = self.beam_size.clamp(1, 10);
         self.candidates = self.candidates.clamp(1, self.beam_size);
-        self.hedge_threshold = self.hedge_threshold.clamp(0.0, 1.0);
         self.rate = self.rate.clamp(0.5, 2.0);
         self.font_scale = self.font_scale.clamp(0.75, 3.0);
         self.screenshot_delay_s = self.screenshot_delay_s.min(10);

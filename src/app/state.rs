@@ -7,7 +7,7 @@ use std::sync::Arc;
 use image::DynamicImage;
 
 use super::settings::Settings;
-use crate::captioner::{CaptionCandidate, Captioned, Timings};
+use crate::captioner::{Captioned, Timings};
 
 /// Where the model stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -259,12 +259,13 @@ impl AppState {
         }
     }
 
-    /// The caption as shown and spoken: sentence case, hedged when the model is unsure.
+    /// The description as shown and spoken, with how sure seesay is in words.
     pub fn caption_text(&self) -> Option<String> {
         match &self.caption {
-            CaptionState::Ready(c) => c
-                .best()
-                .map(|best| hedged(best, self.settings.hedge_threshold)),
+            CaptionState::Ready(c) if !c.spoken.trim().is_empty() => Some(c.spoken.clone()),
+            CaptionState::Ready(_) => {
+                Some("No description: the model found no words for this picture.".to_owned())
+            }
             _ => None,
         }
     }
@@ -290,61 +291,5 @@ impl AppState {
         } else {
             "Idle"
         }
-    }
-}
-
-/// The model's confidence in a caption: the mean probability per word (geometric mean,
-/// end token included), which unlike the sentence probability does not shrink with length.
-pub fn confidence(c: &CaptionCandidate) -> f32 {
-    let n = (c.words.len() + 1) as f32;
-    (c.log_prob / n).exp()
-}
-
-/// "a dog on grass" → "A dog on grass." or "Probably: a dog on grass." below the threshold.
-pub fn hedged(c: &CaptionCandidate, threshold: f32) -> String {
-    let text = c.text.trim();
-    if text.is_empty() {
-        "No description: the model found no words for this picture.".to_owned()
-    } else if confidence(c) < threshold {
-        format!("Probably: {text}.")
-    } else {
-        let mut chars = text.chars();
-        match chars.next() {
-            Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
-            None => String::new(),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::captioner::WordProb;
-
-    fn cand(text: &str, prob: f32) -> CaptionCandidate {
-        let words: Vec<WordProb> = text
-            .split(' ')
-            .map(|w| WordProb {
-                word: w.into(),
-                prob,
-            })
-            .collect();
-        let log_prob = prob.ln() * (words.len() + 1) as f32;
-        CaptionCandidate {
-            text: text.into(),
-            words,
-            end_prob: prob,
-            log_prob,
-            prob: log_prob.exp(),
-        }
-    }
-
-    #[test]
-    fn hedges_below_threshold_only() {
-        assert_eq!(hedged(&cand("a dog runs", 0.9), 0.3), "A dog runs.");
-        assert_eq!(
-            hedged(&cand("a dog runs", 0.1), 0.3),
-            "Probably: a dog runs."
-        );
     }
 }

@@ -9,6 +9,9 @@ use clap::Args;
 use serde::Serialize;
 
 use seesay::captioner::{CaptionCandidate, CaptionOptions, Captioner, Timings};
+use seesay::confidence::Confidence;
+use seesay::guided::GuidePolicy;
+use seesay::objects::ObjectGroup;
 
 use super::ModelArgs;
 
@@ -33,6 +36,9 @@ pub struct CaptionArgs {
     /// Print one JSON object per file with candidates, per-word probabilities and timings.
     #[arg(long)]
     json: bool,
+    /// Plain beam search: do not let the ImageNet head's objects guide the caption.
+    #[arg(long)]
+    no_guide: bool,
     #[command(flatten)]
     model: ModelArgs,
 }
@@ -40,8 +46,13 @@ pub struct CaptionArgs {
 #[derive(Serialize)]
 struct JsonLine<'a> {
     file: String,
+    /// The full sentence seesay speaks.
     caption: &'a str,
+    /// The best candidate's own text.
+    best: &'a str,
     probability: f32,
+    confidence: &'a Confidence,
+    objects: &'a [ObjectGroup],
     candidates: &'a [CaptionCandidate],
     timings_ms: Timings,
 }
@@ -56,6 +67,11 @@ pub fn run(args: &CaptionArgs) -> Result<ExitCode> {
         candidates: usize::from(args.candidates.min(args.beam)),
         max_len: usize::from(args.max_len),
         length_norm: args.length_norm,
+        guide: if args.no_guide {
+            GuidePolicy::off()
+        } else {
+            GuidePolicy::default()
+        },
     };
     let mut failed = 0usize;
     let stdout = std::io::stdout();
@@ -67,15 +83,18 @@ pub fn run(args: &CaptionArgs) -> Result<ExitCode> {
                 if args.json {
                     let line = JsonLine {
                         file: file.display().to_string(),
-                        caption: &best.text,
+                        caption: &c.spoken,
+                        best: &best.text,
                         probability: best.prob,
+                        confidence: &c.confidence,
+                        objects: &c.objects,
                         candidates: &c.candidates,
                         timings_ms: c.timings,
                     };
                     serde_json::to_writer(&mut out, &line)?;
                     writeln!(out)?;
                 } else {
-                    writeln!(out, "{}: {}", file.display(), best.text)?;
+                    writeln!(out, "{}: {}", file.display(), c.spoken)?;
                 }
             }
             Err(e) => {

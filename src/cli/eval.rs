@@ -9,6 +9,7 @@ use clap::Args;
 use serde::Serialize;
 
 use seesay::data::Split;
+use seesay::guided::GuidePolicy;
 use seesay::metrics::Scores;
 use seesay::model::Model;
 
@@ -41,6 +42,18 @@ pub struct EvalArgs {
     /// Also average in the decoders of these model folders (an ensemble; same vocabulary).
     #[arg(long = "with", value_name = "DIR")]
     with: Vec<PathBuf>,
+    /// Plain beam search: do not let the ImageNet head's objects guide the captions.
+    #[arg(long)]
+    no_guide: bool,
+    /// The top object group's probability from which its word is required (guidance).
+    #[arg(long, value_name = "P")]
+    guide_include_min: Option<f32>,
+    /// Animal groups below this probability may not be named when a caption is redone.
+    #[arg(long, value_name = "P")]
+    guide_absent_max: Option<f32>,
+    /// Write one JSON line per image (caption, CIDEr-D, confidence signals) to this file.
+    #[arg(long, value_name = "FILE")]
+    per_image: Option<PathBuf>,
     #[command(flatten)]
     model: ModelArgs,
 }
@@ -123,9 +136,33 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
     }
     let decoders: Vec<&seesay::model::Decoder> =
         std::iter::once(&model.decoder).chain(&others).collect();
-    let hyps =
-        seesay::eval::caption_features(&decoders, &model.vocab, &feats, args.beam, 20, &device)?;
+    let mut policy = if args.no_guide {
+        GuidePolicy::off()
+    } else {
+        GuidePolicy::default()
+    };
+    if let Some(p) = args.guide_include_min {
+        policy.include_min = p;
+    }
+    if let Some(p) = args.guide_absent_max {
+        policy.absent_max = p;
+    }
+    let captions = seesay::eval::caption_features(
+        &decoders,
+        Some(&model.encoder),
+        &model.vocab,
+        &feats,
+        args.beam,
+        20,
+        &policy,
+        &device,
+    )?;
+    let hyps: Vec<String> = captions.iter().map(|c| c.text.clone()).collect();
     let refs: Vec<Vec<String>> = kept.iter().map(|(e, _)| e.captions.clone()).collect();
+    if let Some(path) = &args.per_image {
+        write_per_image(path, &kept, &captions, &hyps, &refs)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     let outcome = Outcome {
         split: split.to_string(),
         beam: args.beam,
@@ -149,6 +186,39 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
         print_table(&outcome);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line per image: what calibrating the confidence needs.
+fn write_per_image(
+    path: &std::path::Path,
+    kept: &[(&seesay::data::ImageEntry, &[f32])],
+    captions: &[seesay::eval::FeatureCaption],
+    hyps: &[String],
+    refs: &[Vec<String>],
+) -> Result<()> {
+    #[derive(Serialize)]
+    struct Line<'a> {
+        image: &'a str,
+        caption: &'a str,
+        cider_d: Option<f64>,
+        guided: bool,
+        signals: &'a seesay::confidence::Signals,
+    }
+    let scores = seesay::metrics::cider_d_per_image(hyps, refs);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    for (((e, _), c), score) in kept.iter().zip(captions).zip(scores) {
+        let line = Line {
+            image: &e.id,
+            caption: &c.text,
+            cider_d: score,
+            guided: c.constraint.is_some(),
+            signals: &c.signals,
+        };
+        serde_json::to_writer(&mut out, &line)?;
+        std::io::Write::write_all(&mut out, b"\n")?;
+    }
+    std::io::Write::flush(&mut out)?;
+    Ok(())
 }
 
 fn print_table(o: &Outcome) {

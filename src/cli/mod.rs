@@ -4,6 +4,7 @@ mod bench;
 mod caption;
 mod describe;
 mod eval;
+mod kind;
 mod speak;
 mod train;
 
@@ -44,6 +45,8 @@ enum Verb {
     Speak(speak::SpeakArgs),
     /// Time each stage of captioning on this machine (see bench/compare.sh).
     Bench(bench::BenchArgs),
+    /// Fit the photo / screen / document / chart classifier (assets/kind.json) and measure it.
+    KindTrain(kind::KindTrainArgs),
 }
 
 /// Options every model-using verb shares.
@@ -86,6 +89,7 @@ pub fn run() -> Result<ExitCode> {
         Some(Verb::Eval(args)) => eval::run(&args),
         Some(Verb::Speak(args)) => speak::run(&args),
         Some(Verb::Bench(args)) => bench::run(&args),
+        Some(Verb::KindTrain(args)) => kind::run(&args),
         None => {
             let model = cli.model.map_or(ModelSource::Bundled, ModelSource::Dir);
             seesay::app::run(cli.paths, model)?;

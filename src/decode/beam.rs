@@ -38,6 +38,13 @@
 //! (ties keep the order in which they were found). If at least `n_best` finished ones exist
 //! only finished ones are returned; otherwise the best cut beams fill the gap. The result is
 //! never empty. NaN log-probabilities rank as −∞: they never win and never panic a sort.
+//!
+//! # Constraints
+//!
+//! [`guided_search_batch`] runs the same search with a [`Guide`] per image: tokens it must
+//! contain and tokens it must avoid. Beams are then kept per constraint state, each state
+//! ranked by the rules above, and only sentences meeting every constraint are returned (none,
+//! if no such sentence fits in `max_len` words).
 
 use std::cmp::Ordering;
 
@@ -69,6 +76,8 @@ struct Candidate {
     beam: usize,
     /// The token.
     token: u32,
+    /// The constraint state the extended beam is in (see [`Guide`]).
+    state: u32,
 }
 
 /// Best first; ties: lower beam index, then lower token id (a total order on distinct candidates).
@@ -84,6 +93,8 @@ struct Beam {
     tokens: Vec<u32>,
     token_log_probs: Vec<f32>,
     log_prob: f32,
+    /// Which constraints the sentence satisfies so far, one bit each.
+    state: u32,
 }
 
 impl Beam {
@@ -99,6 +110,7 @@ impl Beam {
             tokens,
             token_log_probs,
             log_prob: c.log_prob,
+            state: c.state,
         }
     }
 
@@ -238,6 +250,28 @@ pub fn beam_search_batch<D: StepDecoder>(
     eos: u32,
     params: &BeamParams,
 ) -> Result<Vec<Vec<Hypothesis>>> {
+    let free = vec![Guide::default(); images];
+    guided_search_batch(dec, init, bos, eos, params, &free)
+}
+
+/// Constrained beam search (Anderson et al., 2017, "Guided Open Vocabulary Image Captioning
+/// with Constrained Beam Search"), one [`Guide`] per image, all images batched as in
+/// [`beam_search_batch`].
+///
+/// Each image's constraints form a small automaton whose state is the set of constraints a
+/// partial sentence already satisfies; the search keeps up to `beam_size` live beams *per
+/// state*, ranked within that state exactly as the plain search ranks its one list, and
+/// returns only sentences that satisfy every constraint. With no constraints there is one
+/// state and this is the plain search, step for step. A guide whose constraints cannot be
+/// met within `max_len` words gives an empty result for that image.
+pub fn guided_search_batch<D: StepDecoder>(
+    dec: &D,
+    init: D::State,
+    bos: u32,
+    eos: u32,
+    params: &BeamParams,
+    guides: &[Guide],
+) -> Result<Vec<Vec<Hypothesis>>> {
     if params.beam_size == 0 {
         return Err(Error::Other(
             "beam search needs a beam size of at least 1".into(),
@@ -251,7 +285,11 @@ pub fn beam_search_batch<D: StepDecoder>(
     let vocab = dec.vocab_size();
     check_vocab(vocab, bos, eos)?;
     let banned = banned_mask(vocab, &params.banned, bos, eos);
-    let mut searches: Vec<Search> = (0..images).map(|_| Search::new(params, bos, eos)).collect();
+    let mut searches = guides
+        .iter()
+        .map(|g| Search::new(params, bos, eos, g, vocab))
+        .collect::<Result<Vec<Search>>>()?;
+    let images = searches.len();
     let mut state = init;
     for t in 0..params.max_len {
         let active: Vec<usize> = (0..images).filter(|&i| !searches[i].done).collect();
@@ -288,6 +326,19 @@ pub fn beam_search_batch<D: StepDecoder>(
     Ok(searches.into_iter().map(Search::finish).collect())
 }
 
+/// What one image's sentences must contain and must avoid.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Guide {
+    /// Constraints: the sentence must contain, for each entry, at least one of its tokens
+    /// (alternatives such as "bird" and "birds"). At most [`MAX_CONSTRAINTS`].
+    pub include: Vec<Vec<u32>>,
+    /// Tokens this image's sentences may never contain, on top of the search's banned ones.
+    pub exclude: Vec<u32>,
+}
+
+/// The most constraints one guide may have: the automaton has 2^n states, each with a beam.
+pub const MAX_CONSTRAINTS: usize = 4;
+
 /// One image's search: its live beams, the tokens they feed next, and what has finished.
 struct Search<'p> {
     params: &'p BeamParams,
@@ -295,21 +346,63 @@ struct Search<'p> {
     live: Vec<Beam>,
     feed: Vec<u32>,
     finished: Vec<Hypothesis>,
-    candidates: Vec<Candidate>,
+    /// Candidates of this step, one bucket per constraint state.
+    buckets: Vec<Vec<Candidate>>,
+    /// Constraint bits each token sets; empty when the guide has no constraints.
+    token_bits: Vec<u32>,
+    /// This image's own banned mask when its guide excludes tokens.
+    own_banned: Option<Vec<bool>>,
+    /// The state in which every constraint is met.
+    accept: u32,
     done: bool,
 }
 
 impl<'p> Search<'p> {
-    fn new(params: &'p BeamParams, bos: u32, eos: u32) -> Self {
-        Search {
+    fn new(
+        params: &'p BeamParams,
+        bos: u32,
+        eos: u32,
+        guide: &Guide,
+        vocab: usize,
+    ) -> Result<Self> {
+        let n = guide.include.len();
+        if n > MAX_CONSTRAINTS {
+            return Err(Error::Other(format!(
+                "a guided search takes at most {MAX_CONSTRAINTS} constraints, not {n}"
+            )));
+        }
+        let mut token_bits = Vec::new();
+        if n > 0 {
+            token_bits = vec![0u32; vocab];
+            for (i, alternatives) in guide.include.iter().enumerate() {
+                for &t in alternatives {
+                    if let Some(bits) = token_bits.get_mut(t as usize) {
+                        *bits |= 1 << i;
+                    }
+                }
+            }
+        }
+        let own_banned = (!guide.exclude.is_empty()).then(|| {
+            let mut mask = banned_mask(vocab, &params.banned, bos, eos);
+            for &t in &guide.exclude {
+                if let Some(slot) = mask.get_mut(t as usize) {
+                    *slot = true;
+                }
+            }
+            mask
+        });
+        Ok(Search {
             params,
             eos,
             live: vec![Beam::default()],
             feed: vec![bos],
             finished: Vec::new(),
-            candidates: Vec::new(),
+            buckets: vec![Vec::new(); 1 << n],
+            token_bits,
+            own_banned,
+            accept: (1u32 << n) - 1,
             done: params.max_len == 0,
-        }
+        })
     }
 
     /// Takes this step's log-probabilities (one row per live beam) and returns which of
@@ -324,8 +417,11 @@ impl<'p> Search<'p> {
         let k = self.params.beam_size;
         let n_best = self.params.n_best.min(k);
         let length_norm = self.params.length_norm;
-        let candidates = &mut self.candidates;
-        candidates.clear();
+        let banned = self.own_banned.as_deref().unwrap_or(banned);
+        for bucket in &mut self.buckets {
+            bucket.clear();
+        }
+        let mut any = false;
         for (b, (beam, row)) in self
             .live
             .iter()
@@ -333,59 +429,78 @@ impl<'p> Search<'p> {
             .enumerate()
         {
             for (token, (&lp, &ban)) in row.iter().zip(banned).enumerate() {
-                if !ban {
-                    candidates.push(Candidate {
+                if ban {
+                    continue;
+                }
+                let bits = self.token_bits.get(token).copied().unwrap_or(0);
+                let state = beam.state | bits;
+                if let Some(bucket) = self.buckets.get_mut(state as usize) {
+                    any = true;
+                    bucket.push(Candidate {
                         log_prob: beam.log_prob + lp,
                         token_log_prob: lp,
                         beam: b,
                         token: token as u32,
+                        state,
                     });
                 }
             }
         }
-        if candidates.is_empty() {
+        if !any {
             // Nothing may be generated: the live beams are returned as cut.
             self.done = true;
             return Ok(None);
         }
 
-        // The k best overall decide which end-token extensions finish; at most live.len() of
-        // the best are end-token extensions, so the k best others lie within the top k + live.
-        let m = (k + self.live.len()).min(candidates.len());
-        if candidates.len() > m {
-            candidates.select_nth_unstable_by(m - 1, candidate_order);
-            candidates.truncate(m);
-        }
-        candidates.sort_unstable_by(candidate_order);
-
-        let mut next_live = Vec::with_capacity(k);
-        let mut rows = Vec::with_capacity(k);
-        let mut next_feed = Vec::with_capacity(k);
-        for (rank, c) in candidates.iter().enumerate() {
-            let Some(parent) = self.live.get(c.beam) else {
+        let mut next_live = Vec::new();
+        let mut rows = Vec::new();
+        let mut next_feed = Vec::new();
+        for (state, candidates) in self.buckets.iter_mut().enumerate() {
+            // The k best of a state decide which end-token extensions finish; at most
+            // live.len() of them are end-token extensions, so the k best others lie within
+            // the top k + live.
+            let m = (k + self.live.len()).min(candidates.len());
+            if m == 0 {
                 continue;
-            };
-            if c.token == self.eos {
-                if rank < k {
-                    self.finished
-                        .push(parent.finish(Some(c.token_log_prob), length_norm));
+            }
+            if candidates.len() > m {
+                candidates.select_nth_unstable_by(m - 1, candidate_order);
+                candidates.truncate(m);
+            }
+            candidates.sort_unstable_by(candidate_order);
+            let mut kept = 0;
+            for (rank, c) in candidates.iter().enumerate() {
+                let Some(parent) = self.live.get(c.beam) else {
+                    continue;
+                };
+                if c.token == self.eos {
+                    if rank < k && state as u32 == self.accept {
+                        self.finished
+                            .push(parent.finish(Some(c.token_log_prob), length_norm));
+                    }
+                } else if kept < k {
+                    kept += 1;
+                    next_live.push(parent.extend(c));
+                    rows.push(c.beam);
+                    next_feed.push(c.token);
                 }
-            } else if next_live.len() < k {
-                next_live.push(parent.extend(c));
-                rows.push(c.beam);
-                next_feed.push(c.token);
             }
         }
         self.live = next_live;
         self.feed = next_feed;
 
-        let stop = match self.live.first() {
+        let best_live = self
+            .live
+            .iter()
+            .map(|b| key(b.log_prob))
+            .max_by(|a, b| a.total_cmp(b));
+        let stop = match best_live {
             None => true,
             Some(best) => {
                 last_step
                     || can_stop(
                         &self.finished,
-                        best.log_prob,
+                        best,
                         n_best,
                         length_norm,
                         self.params.max_len,
@@ -403,16 +518,19 @@ impl<'p> Search<'p> {
         Ok(Some(rows))
     }
 
-    /// The best `n_best` sentences: finished ones first, cut beams to fill the gap.
+    /// The best `n_best` sentences that meet every constraint: finished ones first, cut
+    /// beams to fill the gap.
     fn finish(self) -> Vec<Hypothesis> {
         let n_best = self.params.n_best.min(self.params.beam_size);
         let length_norm = self.params.length_norm;
+        let accept = self.accept;
         let mut finished = self.finished;
         finished.sort_by(|a, b| best_first(a.score, b.score));
         if finished.len() < n_best {
             let mut cut: Vec<Hypothesis> = self
                 .live
                 .iter()
+                .filter(|b| b.state == accept)
                 .map(|b| b.finish(None, length_norm))
                 .collect();
             cut.sort_by(|a, b| best_first(a.score, b.score));
@@ -462,6 +580,7 @@ pub fn greedy<D: StepDecoder>(
             token_log_prob: lp,
             beam: 0,
             token: i as u32,
+            state: 0,
         };
         if c.token == eos {
             return Ok(beam.finish(Some(lp), false));

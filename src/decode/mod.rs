@@ -1,9 +1,11 @@
-//! Caption decoding: beam search and greedy decoding over any decoder that can be driven one batched step at a time.
+//! Caption decoding: beam search (plain or constrained) and greedy decoding over any decoder that can be driven one batched step at a time.
 
 pub mod beam;
 pub mod ensemble;
 
-pub use beam::{beam_search, beam_search_batch, greedy};
+pub use beam::{
+    beam_search, beam_search_batch, greedy, guided_search_batch, Guide, MAX_CONSTRAINTS,
+};
 pub use ensemble::Ensemble;
 
 use crate::Result;

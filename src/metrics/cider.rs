@@ -79,10 +79,20 @@ fn similarity(hyp: &Vector, reference: &Vector) -> [f64; N] {
 /// from these references and the reference length is ln(number of images). Images without
 /// references are skipped.
 pub fn cider_d(hyps: &[Vec<String>], refs: &[Vec<Vec<String>>]) -> f64 {
-    let pairs: Vec<_> = scored_pairs(hyps, refs).collect();
-    if pairs.is_empty() {
+    let scores: Vec<f64> = cider_d_per_image(hyps, refs)
+        .into_iter()
+        .flatten()
+        .collect();
+    if scores.is_empty() {
         return 0.0;
     }
+    scores.iter().sum::<f64>() / scores.len() as f64
+}
+
+/// Each image's CIDEr-D within this corpus (`None` for an image without references); their
+/// mean is [`cider_d`].
+pub fn cider_d_per_image(hyps: &[Vec<String>], refs: &[Vec<Vec<String>>]) -> Vec<Option<f64>> {
+    let pairs: Vec<_> = scored_pairs(hyps, refs).collect();
     let mut doc_freq: HashMap<&[String], f64> = HashMap::new();
     for (_, image_refs) in &pairs {
         let grams: HashSet<&[String]> = image_refs
@@ -93,19 +103,23 @@ pub fn cider_d(hyps: &[Vec<String>], refs: &[Vec<Vec<String>>]) -> f64 {
             *doc_freq.entry(gram).or_insert(0.0) += 1.0;
         }
     }
-    let log_images = (pairs.len() as f64).ln();
-    let mut total = 0.0;
-    for (hyp, image_refs) in &pairs {
-        let hyp_vec = to_vector(hyp, &doc_freq, log_images);
-        let mut sum = [0.0; N];
-        for r in *image_refs {
-            let ref_vec = to_vector(r, &doc_freq, log_images);
-            for (s, v) in sum.iter_mut().zip(similarity(&hyp_vec, &ref_vec)) {
-                *s += v;
+    let log_images = (pairs.len().max(1) as f64).ln();
+    hyps.iter()
+        .zip(refs)
+        .map(|(hyp, image_refs)| {
+            if image_refs.is_empty() {
+                return None;
             }
-        }
-        let mean_over_n = sum.iter().sum::<f64>() / N as f64;
-        total += mean_over_n / image_refs.len() as f64 * 10.0;
-    }
-    total / pairs.len() as f64
+            let hyp_vec = to_vector(hyp, &doc_freq, log_images);
+            let mut sum = [0.0; N];
+            for r in image_refs {
+                let ref_vec = to_vector(r, &doc_freq, log_images);
+                for (s, v) in sum.iter_mut().zip(similarity(&hyp_vec, &ref_vec)) {
+                    *s += v;
+                }
+            }
+            let mean_over_n = sum.iter().sum::<f64>() / N as f64;
+            Some(mean_over_n / image_refs.len() as f64 * 10.0)
+        })
+        .collect()
 }

@@ -45,3 +45,14 @@ pub fn score(hyps: &[String], refs: &[Vec<String>]) -> Scores {
         images: scored_pairs(&hyp_tokens, &ref_tokens).count(),
     }
 }
+
+/// Each image's CIDEr-D within this set (`None` where an image has no reference); strings are
+/// tokenised with `tokenize`. Used to label captions good or bad when calibrating confidence.
+pub fn cider_d_per_image(hyps: &[String], refs: &[Vec<String>]) -> Vec<Option<f64>> {
+    let hyp_tokens: Vec<Vec<String>> = hyps.iter().map(|h| tokenize(h)).collect();
+    let ref_tokens: Vec<Vec<Vec<String>>> = refs
+        .iter()
+        .map(|image_refs| image_refs.iter().map(|r| tokenize(r)).collect())
+        .collect();
+    cider::cider_d_per_image(&hyp_tokens, &ref_tokens)
+}
