@@ -14,6 +14,7 @@ pub mod eval;
 pub mod feature_cache;
 pub mod metrics;
 pub mod model;
+pub mod ocr;
 pub mod optim;
 pub mod preprocess;
 pub mod scheduled_sampling;
