@@ -26,6 +26,9 @@ pub const RIL_WORD: c_int = 3;
 /// Library names tried in order: the Debian 12 / Ubuntu 24.04 soname first, then the
 /// unversioned link, then Tesseract 4.1 (Ubuntu 22.04), whose C API has the same functions
 /// (not tested here).
+/// The environment variable naming the Tesseract library to open instead of the usual names.
+pub const LIBRARY_ENV: &str = "SEESAY_TESSERACT_LIBRARY";
+
 #[cfg(not(target_os = "macos"))]
 const LIBRARY_NAMES: &[&str] = &["libtesseract.so.5", "libtesseract.so", "libtesseract.so.4"];
 #[cfg(target_os = "macos")]
@@ -82,8 +85,16 @@ unsafe fn symbol<T: Copy>(library: &Library, name: &'static str) -> Result<T, Oc
 
 impl Api {
     /// Opens the first Tesseract library found and resolves every function.
+    ///
+    /// `SEESAY_TESSERACT_LIBRARY`, when set, is the only library tried: for an install in an
+    /// unusual place, and for tests of what a machine without Tesseract sees.
     fn open() -> Result<Api, OcrError> {
-        let library = LIBRARY_NAMES
+        let chosen = std::env::var_os(LIBRARY_ENV);
+        let names: Vec<std::ffi::OsString> = match chosen {
+            Some(path) => vec![path],
+            None => LIBRARY_NAMES.iter().map(|n| (*n).into()).collect(),
+        };
+        let library = names
             .iter()
             // SAFETY: loading Tesseract runs its (and leptonica's, libgomp's) initialisers,
             // which have no preconditions on our side.

@@ -29,6 +29,7 @@ use std::sync::Arc;
 use image::RgbImage;
 
 pub use error::{OcrError, INSTALL_HINT};
+pub use ffi::LIBRARY_ENV;
 pub use prepare::{prepare, Prepared, MAX_SIDE};
 pub use reading::{Line, Reading, Word, CONFIDENT};
 
