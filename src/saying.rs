@@ -95,9 +95,17 @@ fn with_article(word: &str) -> String {
 }
 
 /// The whole sentence for a photo.
+///
+/// When the head is sure of an object that the caption does not even name by its group (a
+/// zebra captioned "a man is standing in front of a tree"), the object comes first and the
+/// caption is offered as a guess: the part most likely to be right is heard first.
 pub fn photo(caption: &str, objects: &[ObjectGroup], certainty: Certainty) -> String {
     let note = object_note(caption, objects);
     let said = sentence_case(caption);
+    let caption_names_group = objects.first().is_some_and(|top| {
+        let trimmed_caption = words(caption).join(" ");
+        mentions(&trimmed_caption, &words(&top.word).join(" "))
+    });
     let tail = |n: &ObjectNote| {
         if n.strong {
             format!(" It looks like {}.", n.name)
@@ -106,6 +114,14 @@ pub fn photo(caption: &str, objects: &[ObjectGroup], certainty: Certainty) -> St
         }
     };
     match (certainty, note) {
+        (Certainty::Sure | Certainty::Probably, Some(n)) if n.strong && !caption_names_group => {
+            let lead = if certainty == Certainty::Sure {
+                "It looks like"
+            } else {
+                "It may be"
+            };
+            format!("{lead} {}. Perhaps {}", n.name, lower_first(&said))
+        }
         (Certainty::Sure, None) => said,
         (Certainty::Sure, Some(n)) => format!("{said}{}", tail(&n)),
         (Certainty::Probably, None) => format!("Probably {}", lower_first(&said)),
@@ -166,12 +182,12 @@ mod tests {
         );
         assert_eq!(
             photo("a man runs", &g, Certainty::Sure),
-            "A man runs. It looks like a dog."
+            "It looks like a dog. Perhaps a man runs."
         );
         let group_only = [group("bird", 0.7, "a goldfinch", 0.2)];
         assert_eq!(
             photo("a man runs", &group_only, Certainty::Sure),
-            "A man runs. It looks like a bird."
+            "It looks like a bird. Perhaps a man runs."
         );
         let weak = [group("owl", 0.3, "a great grey owl", 0.1)];
         assert_eq!(
@@ -188,6 +204,10 @@ mod tests {
         assert_eq!(
             photo("a cup of coffee on a table", &g, Certainty::Probably),
             "Probably a cup of coffee on a table. It looks like an espresso."
+        );
+        assert_eq!(
+            photo("a man stands by a tree", &g, Certainty::Probably),
+            "It may be an espresso. Perhaps a man stands by a tree."
         );
         assert_eq!(
             photo("a cup on a table", &g, Certainty::Unsure),
