@@ -18,6 +18,7 @@ pub mod kind;
 pub mod metrics;
 pub mod model;
 pub mod objects;
+pub mod open;
 pub mod optim;
 pub mod preprocess;
 pub mod regions;

@@ -223,8 +223,10 @@ fn set_name(dir: &Path) -> String {
 /// The pictures of a generated set with their kinds.
 fn screen_entries(dir: &Path) -> Result<(Vec<ImageEntry>, Vec<PictureKind>)> {
     let labels = dir.join("labels.jsonl");
-    let text = std::fs::read_to_string(&labels)
+    let bytes = seesay::open::read_limited(&labels, seesay::open::TEXT_LIMIT, "label files")
         .with_context(|| format!("cannot read {}", labels.display()))?;
+    let text = String::from_utf8(bytes)
+        .with_context(|| format!("{} is not UTF-8 text", labels.display()))?;
     let mut entries = Vec::new();
     let mut kinds = Vec::new();
     for (n, line) in text.lines().enumerate() {
