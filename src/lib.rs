@@ -5,6 +5,7 @@
 //! window. The binary's CLI is a thin layer over it.
 
 pub mod app;
+pub mod blank;
 pub mod captioner;
 pub mod confidence;
 pub mod data;

@@ -31,6 +31,8 @@ pub enum JobInput {
         path: Option<PathBuf>,
         /// The pixels.
         image: Arc<DynamicImage>,
+        /// What was wrong with its file (it ends early), said before the caption.
+        warnings: Vec<crate::preprocess::Warning>,
     },
 }
 
@@ -47,7 +49,7 @@ impl std::fmt::Debug for JobInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             JobInput::Path(p) => write!(f, "Path({})", p.display()),
-            JobInput::Image { path, image } => write!(
+            JobInput::Image { path, image, .. } => write!(
                 f,
                 "Image({}x{} from {:?})",
                 image.width(),
@@ -340,7 +342,12 @@ impl<'a> Serve<'a> {
         }
         let outcome = self.run_guarded(id, path.clone(), |captioner| match &input {
             JobInput::Path(p) => captioner.caption_file(p, &options),
-            JobInput::Image { image, .. } => captioner.caption_image(image, &options),
+            JobInput::Image {
+                image, warnings, ..
+            } => captioner.caption_image(image, &options).map(|mut c| {
+                c.warn(warnings);
+                c
+            }),
         });
         match outcome {
             Some(Ok(result)) => {
