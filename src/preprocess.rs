@@ -342,11 +342,19 @@ fn describe(e: ImageError, format: ImageFormat) -> Error {
         }
         ImageError::Decoding(d) => {
             let detail = d.to_string();
-            let eof = detail.to_lowercase();
-            if eof.contains("eof") || eof.contains("end of file") || eof.contains("fill whole") {
+            let detail = detail.trim();
+            let lower = detail.to_lowercase();
+            let cut = [
+                "eof",
+                "end of file",
+                "fill whole",
+                "not enough bytes",
+                "truncated",
+            ];
+            if cut.iter().any(|c| lower.contains(c)) {
                 "the picture is incomplete: the file ends early".to_owned()
             } else {
-                match plain_detail(&detail) {
+                match plain_detail(detail) {
                     Some(d) => format!("the {name} picture is damaged: {d}"),
                     None => format!("the {name} picture is damaged and cannot be decoded"),
                 }

@@ -473,3 +473,121 @@ fn a_reader_that_stops_early_is_no_error() {
         "{stderr}"
     );
 }
+
+fn describe(model: &Path, folder: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    let child = seesay()
+        .args(["describe", "--device", "cpu", "--model"])
+        .args([model, folder])
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    finish(child, Duration::from_secs(120))
+}
+
+fn rows(out: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(out)
+        .expect("output")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON row"))
+        .collect()
+}
+
+#[test]
+fn describe_resumes_a_cut_last_row_and_refuses_another_format() {
+    let dir = tempfile::tempdir().expect("dir");
+    let model = small_model(dir.path());
+    let folder = dir.path().join("pictures");
+    std::fs::create_dir(&folder).expect("mkdir");
+    for name in ["a.png", "b.png", "c.png"] {
+        scene(40, 30).save(folder.join(name)).expect("save");
+    }
+    let jpeg = encode(scene(256, 192), ImageFormat::Jpeg);
+    std::fs::write(folder.join("cut.jpg"), &jpeg[..jpeg.len() / 2]).expect("write");
+    // Cut inside its tables: nothing to show, and said so.
+    std::fs::write(folder.join("stub.jpg"), &jpeg[..200]).expect("write");
+    let blank = RgbImage::from_pixel(40, 30, image::Rgb([0, 0, 255]));
+    blank.save(folder.join("blank.png")).expect("save");
+    let out = dir.path().join("captions.jsonl");
+    let first = describe(&model, &folder, &out, &[]);
+    assert_eq!(first.status.code(), Some(1), "one unreadable picture");
+    let all = rows(&out);
+    assert_eq!(all.len(), 6);
+    let row = |name: &str| {
+        all.iter()
+            .find(|r| r["path"].as_str().is_some_and(|p| p.ends_with(name)))
+            .cloned()
+            .expect("a row")
+    };
+    assert_eq!(row("cut.jpg")["warnings"][0], Warning::Incomplete.message());
+    assert_eq!(
+        row("stub.jpg")["error"],
+        "the picture is incomplete: the file ends early"
+    );
+    assert_eq!(
+        row("blank.png")["caption"],
+        "The picture is a single colour: blue."
+    );
+    assert!(row("a.png").get("warnings").is_none());
+
+    // A crash in the middle of the last row, then a line that is not UTF-8 before it.
+    let text = std::fs::read(&out).expect("read");
+    let last_start = text[..text.len() - 1]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .expect("rows")
+        + 1;
+    let mut damaged = text[..last_start].to_vec();
+    damaged.extend_from_slice(b"\xff\xfe not text\n");
+    damaged.extend_from_slice(&text[last_start..last_start + 20]);
+    std::fs::write(&out, &damaged).expect("write");
+    let again = describe(&model, &folder, &out, &[]);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(stderr.contains("described 1 images"), "{stderr}");
+    assert!(stderr.contains("was cut short"), "{stderr}");
+    assert!(stderr.contains(":6: not UTF-8 text"), "{stderr}");
+    let text = std::fs::read(&out).expect("read");
+    let good: Vec<&[u8]> = text
+        .split(|&b| b == b'\n')
+        .filter(|l| l.starts_with(b"{"))
+        .collect();
+    assert_eq!(good.len(), 6, "every picture once, none lost or doubled");
+    for line in good {
+        serde_json::from_slice::<serde_json::Value>(line).expect("whole rows only");
+    }
+
+    // Resuming JSON lines as CSV, and an output that is a folder.
+    let csv = describe(&model, &folder, &out, &["--format", "csv"]);
+    let stderr = String::from_utf8_lossy(&csv.stderr);
+    assert_eq!(csv.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("holds jsonl rows, but --format csv"),
+        "{stderr}"
+    );
+    let folder_out = describe(&model, &folder, dir.path(), &[]);
+    let stderr = String::from_utf8_lossy(&folder_out.stderr);
+    assert!(stderr.contains("this is a folder"), "{stderr}");
+}
+
+#[test]
+fn describe_follows_a_symlink_loop_only_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let model = small_model(dir.path());
+    let folder = dir.path().join("pictures");
+    let inner = folder.join("inner");
+    std::fs::create_dir_all(&inner).expect("mkdir");
+    scene(40, 30).save(folder.join("a.png")).expect("save");
+    scene(40, 30).save(inner.join("b.png")).expect("save");
+    std::os::unix::fs::symlink(&folder, inner.join("loop")).expect("symlink");
+    let out = dir.path().join("captions.jsonl");
+    let run = describe(&model, &folder, &out, &["--recursive"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(rows(&out).len(), 2, "each picture once");
+}
