@@ -1,5 +1,14 @@
 //! Parses the command line and dispatches to one module per verb.
 
+/// `println!` that returns the write's error instead of panicking, so a closed pipe
+/// (`seesay eval ... | head -3`) ends the verb quietly (see `main`).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
 mod bench;
 mod caption;
 mod describe;
