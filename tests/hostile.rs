@@ -591,3 +591,17 @@ fn describe_follows_a_symlink_loop_only_once() {
     );
     assert_eq!(rows(&out).len(), 2, "each picture once");
 }
+
+#[test]
+fn speak_with_nothing_to_say_says_so() {
+    let child = seesay()
+        .args(["speak", " "])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let out = finish(child, Duration::from_secs(10));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("nothing to say"), "{stderr}");
+}
