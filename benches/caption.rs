@@ -11,6 +11,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use image::{DynamicImage, ImageFormat};
 use seesay::captioner::{CaptionOptions, Captioner, ModelSource};
 use seesay::decode::{self, StepDecoder};
+use seesay::describer::{Describer, Mode};
 use seesay::preprocess;
 use seesay::vocab;
 
@@ -144,6 +145,49 @@ fn benches(c: &mut Criterion) {
     g.finish();
 }
 
+/// A 1280×800 screenshot (a settings window, rendered by tools/screens) from decoded image to
+/// its full spoken reading, and its parts: the caption model with the kind classifier, and
+/// the text reader alone. Run on one core as `RAYON_NUM_THREADS=1 cargo bench --bench caption
+/// -- screen` (Tesseract already runs on one thread).
+fn screen_benches(c: &mut Criterion) {
+    seesay::ocr::use_one_thread();
+    let Ok(captioner) = Captioner::load(&ModelSource::Bundled, &Device::Cpu) else {
+        return;
+    };
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/screens/settings_1280x800.png"
+    );
+    let image = preprocess::load_image(std::path::Path::new(path)).expect("decodes");
+    let rgb = image.to_rgb8();
+    let opts = CaptionOptions::default();
+    let mut g = c.benchmark_group("screen_1280x800");
+    g.sample_size(10);
+    g.bench_function("caption_and_kind", |b| {
+        b.iter(|| {
+            let c = captioner.caption_image(&image, &opts).expect("captions");
+            seesay::kind::KindModel::bundled().map(|m| m.classify(&c.feature))
+        })
+    });
+    match seesay::ocr::Ocr::new() {
+        Ok(mut ocr) => {
+            g.bench_function("text_reading", |b| {
+                b.iter(|| ocr.read(&rgb).expect("reads"))
+            });
+        }
+        Err(e) => eprintln!("no text reading to benchmark: {e}"),
+    }
+    let mut describer = Describer::new(captioner);
+    g.bench_function("full_description", |b| {
+        b.iter(|| {
+            describer
+                .describe(&image, &opts, Mode::Auto)
+                .expect("describes")
+        })
+    });
+    g.finish();
+}
+
 fn folder_of_100() -> Vec<image::RgbImage> {
     let root = env!("CARGO_MANIFEST_DIR");
     let flickr = std::path::Path::new(root).join("../shared/data/flickr8k/images");
@@ -169,6 +213,6 @@ fn folder_of_100() -> Vec<image::RgbImage> {
 criterion_group! {
     name = caption;
     config = Criterion::default().measurement_time(Duration::from_secs(5)).sample_size(20);
-    targets = benches
+    targets = benches, screen_benches
 }
 criterion_main!(caption);

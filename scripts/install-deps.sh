@@ -2,7 +2,10 @@
 # Installs the system packages seesay needs on Debian/Ubuntu, and Rust if it is missing.
 #   build:   pkg-config, clang/libclang (bindgen for speech-dispatcher), libspeechd (tts),
 #            xcb/xrandr/dbus/pipewire/wayland/egl/gbm headers (xcap screenshots, the window)
-#   run:     speech-dispatcher + espeak-ng (the voice), mesa (OpenGL)
+#   run:     speech-dispatcher + espeak-ng (the voice), mesa (OpenGL),
+#            tesseract-ocr + tesseract-ocr-eng (reading text; tesseract-ocr pulls in the library,
+#            libtesseract5 on Debian 12 / Ubuntu 24.04). seesay opens the library at run time,
+#            so libtesseract-dev (headers) is not needed to build, and without it seesay still runs.
 #   tests:   xvfb, x11-utils, pulseaudio(-utils: parec, pactl), sox, xdotool, imagemagick (real window and speech checks)
 set -euo pipefail
 packages=(
@@ -10,6 +13,7 @@ packages=(
   libxcb1-dev libxcb-randr0-dev libxcb-shm0-dev libxrandr-dev libdbus-1-dev
   libpipewire-0.3-dev libwayland-dev libegl-dev libgbm-dev libxkbcommon-dev
   speech-dispatcher speech-dispatcher-espeak-ng espeak-ng libgl1-mesa-dri
+  tesseract-ocr tesseract-ocr-eng
   xvfb x11-utils pulseaudio pulseaudio-utils sox xdotool imagemagick
 )
 missing=()

@@ -5,6 +5,8 @@ mod cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Before any thread starts: Tesseract reads its thread limit once, when it is loaded.
+    seesay::ocr::use_one_thread();
     match cli::run() {
         Ok(code) => code,
         // The reader went away (`seesay caption *.jpg | head -1`): nothing is wrong.

@@ -1,22 +1,27 @@
 //! Finds the photos inside a screenshot (the picture in a news page, an avatar wall), so
 //! seesay can caption those and read the rest.
 //!
-//! A screen is made of flat colours and text; a photo is many colours in every small patch.
-//! The picture is cut into square cells; a cell is photo-like when it holds many distinct
-//! colours and no recognised text. Large, well-filled groups of such cells are the regions.
+//! A screen is made of flat colours, smooth gradients and text; a photo has several colours in
+//! most small patches. The picture is cut into square cells; a cell is busy when it holds a
+//! few distinct colours and no recognised text. Busy cells are closed over small gaps (a
+//! blurred sky or wall inside a photo), and large, well-filled groups are the regions; the
+//! caller then keeps only those the kind classifier also calls photos.
 
 use image::RgbImage;
 
 /// Side of one cell, in pixels.
 const CELL: u32 = 16;
-/// Distinct colours (at 5 bits a channel) from which a cell looks like a photo.
-const MIN_COLOURS: usize = 40;
+/// Distinct colours (at 5 bits a channel) from which a cell is busy: a flat panel has 1, a
+/// smooth gradient 2 to 5 at most, most cells of even a blurred photo more.
+const MIN_COLOURS: usize = 4;
+/// Closing radius in cells: gaps this wide inside a photo are filled.
+const CLOSE: usize = 2;
 /// A region must cover at least this share of the screen.
 const MIN_AREA_SHARE: f32 = 0.03;
 /// And be at least this many pixels on its shorter side.
 const MIN_SIDE: u32 = 96;
-/// And its photo-like cells must fill this share of its box.
-const MIN_FILL: f32 = 0.6;
+/// And its busy cells must fill this share of its box.
+const MIN_FILL: f32 = 0.7;
 /// At most this many regions are reported, largest first.
 const MAX_REGIONS: usize = 4;
 
@@ -57,6 +62,7 @@ pub fn photo_regions(image: &RgbImage, text: &[Rect]) -> Vec<Rect> {
             photo[(r * cols + c) as usize] = distinct >= MIN_COLOURS;
         }
     }
+    let photo = close(&photo, cols as usize, rows as usize, CLOSE);
     let mut regions = components(&photo, cols, rows)
         .into_iter()
         .filter_map(|(cells, [c0, r0, c1, r1])| {
@@ -71,6 +77,24 @@ pub fn photo_regions(image: &RgbImage, text: &[Rect]) -> Vec<Rect> {
     regions.sort_by_key(|r| std::cmp::Reverse((r[2] - r[0]) * (r[3] - r[1])));
     regions.truncate(MAX_REGIONS);
     regions
+}
+
+/// Morphological closing (dilate, then erode) with a square of radius `r` cells.
+fn close(cells: &[bool], cols: usize, rows: usize, r: usize) -> Vec<bool> {
+    let pass = |src: &[bool], want: bool| -> Vec<bool> {
+        let mut out = vec![!want; src.len()];
+        for y in 0..rows {
+            for x in 0..cols {
+                let (y0, y1) = (y.saturating_sub(r), (y + r).min(rows - 1));
+                let (x0, x1) = (x.saturating_sub(r), (x + r).min(cols - 1));
+                let hit = (y0..=y1).any(|yy| (x0..=x1).any(|xx| src[yy * cols + xx] == want));
+                out[y * cols + x] = if hit { want } else { !want };
+            }
+        }
+        out
+    };
+    let dilated = pass(cells, true);
+    pass(&dilated, false)
 }
 
 fn overlaps(a: &Rect, b: &Rect) -> bool {

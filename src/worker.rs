@@ -14,7 +14,8 @@ use std::thread::JoinHandle;
 
 use image::DynamicImage;
 
-use crate::captioner::{CaptionOptions, Captioned, Captioner, ModelSource};
+use crate::captioner::{CaptionOptions, Captioner, ModelSource};
+use crate::describer::{Describer, Description, Mode};
 use crate::device::DeviceChoice;
 
 /// Called by the worker after it sends an event (the app passes `ctx.request_repaint`).
@@ -115,8 +116,8 @@ pub enum Event {
         id: u64,
         /// The file captioned, if any (the cache key).
         path: Option<PathBuf>,
-        /// The captions.
-        result: Captioned,
+        /// What seesay says of it: kind, text, captions.
+        result: Box<Description>,
     },
     /// Job `id` failed.
     Failed {
@@ -212,8 +213,8 @@ struct Serve<'a> {
     device: DeviceChoice,
     rx: Receiver<Request>,
     out: &'a Outbox,
-    model: Result<Captioner, String>,
-    cache: HashMap<PathBuf, (CaptionOptions, Captioned)>,
+    model: Result<Describer, String>,
+    cache: HashMap<PathBuf, (CaptionOptions, Box<Description>)>,
     pending: VecDeque<Request>,
 }
 
@@ -242,7 +243,9 @@ impl<'a> Serve<'a> {
         let (source, device) = (self.source.clone(), self.device);
         let loaded = catch_unwind(move || {
             let selected = crate::device::select(device).map_err(|e| e.to_string())?;
-            Captioner::load(&source, &selected.device).map_err(|e| e.to_string())
+            Captioner::load(&source, &selected.device)
+                .map(Describer::new)
+                .map_err(|e| e.to_string())
         })
         .unwrap_or_else(|panic| {
             Err(format!(
@@ -251,9 +254,9 @@ impl<'a> Serve<'a> {
             ))
         });
         match &loaded {
-            Ok(c) => self.out.send(Event::ModelLoaded {
-                name: c.name().to_owned(),
-                device: c.device_name(),
+            Ok(d) => self.out.send(Event::ModelLoaded {
+                name: d.captioner().name().to_owned(),
+                device: d.captioner().device_name(),
             }),
             Err(message) => self.out.send(Event::ModelFailed {
                 message: format!("Cannot load the captioning model: {message}"),
@@ -340,17 +343,20 @@ impl<'a> Serve<'a> {
         if id != 0 {
             self.out.send(Event::Busy { id });
         }
-        let outcome = self.run_guarded(id, path.clone(), |captioner| match &input {
-            JobInput::Path(p) => captioner.caption_file(p, &options),
+        let outcome = self.run_guarded(id, path.clone(), |describer| match &input {
+            JobInput::Path(p) => describer.describe_file(p, &options, Mode::Auto),
             JobInput::Image {
                 image, warnings, ..
-            } => captioner.caption_image(image, &options).map(|mut c| {
-                c.warn(warnings);
-                c
-            }),
+            } => describer
+                .describe(image, &options, Mode::Auto)
+                .map(|mut d| {
+                    d.warn(warnings);
+                    d
+                }),
         });
         match outcome {
             Some(Ok(result)) => {
+                let result = Box::new(result);
                 if let Some(p) = &path {
                     self.cache.insert(p.clone(), (options, result.clone()));
                 }
@@ -367,13 +373,13 @@ impl<'a> Serve<'a> {
         &mut self,
         id: u64,
         path: Option<PathBuf>,
-        f: impl FnOnce(&Captioner) -> crate::Result<Captioned>,
-    ) -> Option<Result<Captioned, String>> {
-        let captioner = match &self.model {
-            Ok(c) => c,
+        f: impl FnOnce(&mut Describer) -> crate::Result<Description>,
+    ) -> Option<Result<Description, String>> {
+        let describer = match &mut self.model {
+            Ok(d) => d,
             Err(e) => return Some(Err(format!("No captioning model: {e}"))),
         };
-        match catch_unwind(AssertUnwindSafe(|| f(captioner))) {
+        match catch_unwind(AssertUnwindSafe(|| f(describer))) {
             Ok(Ok(result)) => Some(Ok(result)),
             Ok(Err(e)) => Some(Err(e.to_string())),
             Err(panic) => {

@@ -152,7 +152,7 @@ fn opening_an_image_shows_its_caption_candidates_and_word_probabilities() {
     // Each word shows its probability, and so does the end of the sentence (an untrained
     // model may choose to say nothing, so the end marker is the one always there).
     let n_words = match &h.state().state().caption {
-        CaptionState::Ready(c) => c.best().map_or(0, |b| b.words.len()),
+        CaptionState::Ready(c) => c.captioned.best().map_or(0, |b| b.words.len()),
         _ => 0,
     };
     let words: Vec<String> = labels_starting_with(&h, "Word ")
@@ -503,4 +503,20 @@ fn write_test_model_for_scripts() {
         seesay::model::write_untrained(Path::new(&dir), WORDS, 32, "untrained-test-model")
             .expect("model");
     }
+}
+
+#[test]
+fn a_screenshot_is_read_aloud_line_by_line_not_captioned() {
+    let f = Fixture::new();
+    let dialog = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/screens/dialog.png");
+    let mut h = f.harness(vec![dialog]);
+    wait_for(&mut h, "the reading", caption_ready);
+    let said = h.state().state().caption_text().expect("text");
+    assert!(said.starts_with("Screenshot."), "{said}");
+    assert!(said.contains("Buttons: Don't Save, Cancel"), "{said}");
+    // Every line read is its own accessible node, in reading order, and can be copied.
+    let lines = labels_starting_with(&h, "Line ");
+    assert!(lines.len() >= 4, "{lines:?}");
+    assert!(lines[0].contains("Save Document?"), "{lines:?}");
+    h.get_by_label("Copy text");
 }

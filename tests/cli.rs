@@ -322,3 +322,41 @@ fn eval_scores_a_split_and_an_ensemble_needs_one_vocabulary_and_encoder() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("another encoder"), "{stderr}");
 }
+
+#[test]
+fn without_tesseract_photos_are_still_captioned_and_one_line_says_what_to_install() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let photo = format!("{root}/assets/examples/chelsea.jpg");
+    let screen = format!("{root}/tests/fixtures/screens/dialog.png");
+    let out = Command::new(env!("CARGO_BIN_EXE_seesay"))
+        .args(["caption", &photo, &screen])
+        .env(
+            seesay::ocr::LIBRARY_ENV,
+            "/nonexistent/libtesseract-for-this-test.so",
+        )
+        .output()
+        .expect("the seesay binary runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut lines = stdout.lines();
+    let cat = lines.next().expect("the photo's line");
+    assert!(
+        cat.contains("chelsea.jpg: ") && cat.contains("cat"),
+        "{stdout}"
+    );
+    let dialog = lines.next().expect("the screen's line");
+    assert!(
+        dialog.contains("Screenshot.") && dialog.contains("apt install"),
+        "{dialog}"
+    );
+    let told: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("apt install"))
+        .collect();
+    assert_eq!(told.len(), 1, "one line says what to install: {stderr}");
+}

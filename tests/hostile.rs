@@ -374,9 +374,10 @@ fn a_model_with_impossible_numbers_is_refused_at_load() {
 fn a_forward_pass_that_overflows_is_an_error_not_an_empty_caption() {
     let dir = tempfile::tempdir().expect("dir");
     let model = small_model(dir.path());
-    // Finite weights (so the load accepts them) whose products overflow to infinity.
-    edit_tensor(&model.join(files::DECODER_FILE), "out.weight", |v| {
-        v.into_iter().map(|_| 3e38).collect()
+    // Finite weights (so the load accepts them) whose products overflow: the projected
+    // image is infinite, and the LSTM's gates then add +inf to -inf.
+    edit_tensor(&model.join(files::DECODER_FILE), "img_proj.weight", |v| {
+        v.into_iter().map(|_| f32::MAX).collect()
     });
     let captioner = Captioner::load(&ModelSource::Dir(model), &Device::Cpu).expect("loads");
     let err = captioner
@@ -604,4 +605,42 @@ fn speak_with_nothing_to_say_says_so() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("nothing to say"), "{stderr}");
+}
+
+#[test]
+fn caption_json_carries_the_warning_and_the_plain_statement() {
+    let dir = tempfile::tempdir().expect("dir");
+    let model = small_model(dir.path());
+    let jpeg = encode(scene(256, 192), ImageFormat::Jpeg);
+    let half = dir.path().join("half.jpg");
+    std::fs::write(&half, &jpeg[..jpeg.len() / 2]).expect("write");
+    let red = dir.path().join("red.png");
+    RgbImage::from_pixel(300, 200, image::Rgb([255, 0, 0]))
+        .save(&red)
+        .expect("save");
+    let child = seesay()
+        .args(["caption", "--json", "--device", "cpu", "--model"])
+        .args([&model, &half, &red])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let out = finish(child, Duration::from_secs(60));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(lines[0]["warnings"][0], Warning::Incomplete.message());
+    let caption = lines[0]["caption"].as_str().expect("caption");
+    assert!(
+        caption.starts_with("Warning: the picture file is incomplete. "),
+        "{caption}"
+    );
+    assert_eq!(lines[1]["caption"], "The picture is a single colour: red.");
+    assert_eq!(lines[1]["warnings"], serde_json::json!([]));
 }

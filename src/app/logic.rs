@@ -14,7 +14,7 @@ use super::state::{
     CaptionState, Command, Folder, Message, MessageKind, ModelState, Nav, Shown, Thumb,
 };
 use super::{Inbox, SeesayApp};
-use crate::captioner::Captioned;
+use crate::describer::Description;
 use crate::sources::{self, ClipboardContent, Opened};
 use crate::worker::{Event, Job, JobInput, Request};
 
@@ -55,6 +55,8 @@ impl SeesayApp {
             Command::Open(path) => self.open(&path),
             Command::Paste => self.paste(),
             Command::CopyCaption => self.copy_caption(),
+            Command::CopyText => self.copy_text(),
+            Command::SpeakLine(line) => self.speak(&line),
             Command::Screenshot => self.screenshot(),
             Command::Navigate(nav) => self.navigate(nav),
             Command::Speak => self.speak_current(),
@@ -567,8 +569,8 @@ impl SeesayApp {
         }
     }
 
-    fn caption_ready(&mut self, result: Captioned) {
-        self.state.timings = Some(result.timings);
+    fn caption_ready(&mut self, result: Box<Description>) {
+        self.state.timings = Some(result.captioned.timings);
         self.state.caption = CaptionState::Ready(result);
         if let Some(text) = self.state.caption_text() {
             self.log(&format!("caption: {text}"));
@@ -612,6 +614,27 @@ impl SeesayApp {
             Ok(()) => self.show(
                 MessageKind::Info,
                 "Caption copied to the clipboard.".to_owned(),
+            ),
+            Err(e) => self.error(e),
+        }
+    }
+
+    fn copy_text(&mut self) {
+        let text = match &self.state.caption {
+            CaptionState::Ready(d) => d.reading.as_ref().map(|r| r.text()),
+            _ => None,
+        };
+        let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+            self.show(
+                MessageKind::Info,
+                "No text was read in this picture.".to_owned(),
+            );
+            return;
+        };
+        match self.services.clipboard.write_text(&text) {
+            Ok(()) => self.show(
+                MessageKind::Info,
+                "Text copied to the clipboard.".to_owned(),
             ),
             Err(e) => self.error(e),
         }

@@ -8,8 +8,10 @@ use egui::{Align, Color32, Layout, Rect, RichText, Ui, Vec2};
 use super::settings::Theme;
 use super::state::{AppState, CaptionState, Command, MessageKind, ModelState, Nav, Strip, Thumb};
 use super::theme::prob_color;
-use crate::captioner::Captioned;
+use crate::describer::Description;
 use crate::guided::Constraint;
+use crate::kind::PictureKind;
+use crate::ocr::Reading;
 
 /// The shortcuts, for the Help panel.
 pub(super) const SHORTCUTS: &[(&str, &str)] = &[
@@ -46,15 +48,15 @@ pub(super) fn app_ui(ui: &mut Ui, state: &mut AppState) -> Vec<Command> {
     } else {
         state.strip.wanted.clear();
     }
-    if let CaptionState::Ready(captioned) = &state.caption {
-        let captioned = captioned.clone();
+    if let CaptionState::Ready(description) = &state.caption {
+        let description = description.clone();
         // Capped, so long captions wrap instead of pushing the picture off the window.
         let max = (ui.available_width() * 0.45).max(260.0);
         egui::Panel::right("details")
             .resizable(true)
             .default_size(400.0_f32.min(max))
             .size_range(260.0..=max)
-            .show(ui, |ui| details_ui(ui, &captioned));
+            .show(ui, |ui| commands.extend(details_ui(ui, &description)));
     }
     egui::CentralPanel::default().show(ui, |ui| commands.extend(main_ui(ui, state)));
     if state.show_help {
@@ -465,11 +467,37 @@ fn image_ui(ui: &mut Ui, state: &AppState) {
     });
 }
 
-fn details_ui(ui: &mut Ui, captioned: &Captioned) {
+fn details_ui(ui: &mut Ui, description: &Description) -> Vec<Command> {
+    let mut out = Vec::new();
+    let captioned = &description.captioned;
     egui::ScrollArea::vertical().show(ui, |ui| {
+        ui.label(format!(
+            "Kind of picture: {} ({:.0}% sure)",
+            description.kind,
+            description.kind_probs[PictureKind::ALL
+                .iter()
+                .position(|&k| k == description.kind)
+                .unwrap_or(0)]
+                * 100.0
+        ));
+        if let Some(note) = &description.note {
+            ui.label(RichText::new(note).italics());
+        }
+        if let Some(reading) = description.reading.as_ref().filter(|r| !r.is_empty()) {
+            out.extend(text_ui(ui, reading));
+        }
         let Some(best) = captioned.best() else {
             return;
         };
+        if description.kind != PictureKind::Photo {
+            ui.add_space(8.0);
+            ui.label(
+                RichText::new(
+                    "The photo caption model's reading, not spoken for a picture of text:",
+                )
+                .small(),
+            );
+        }
         ui.add_space(4.0);
         ui.label(RichText::new("Word by word").strong());
         ui.label(
@@ -571,6 +599,40 @@ fn details_ui(ui: &mut Ui, captioned: &Captioned) {
             ));
         }
     });
+    out
+}
+
+/// The text read in the picture, one focusable line each (Tab moves, Enter speaks the line),
+/// with "Copy text".
+fn text_ui(ui: &mut Ui, reading: &Reading) -> Vec<Command> {
+    let mut out = Vec::new();
+    ui.add_space(4.0);
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(format!("Text read ({} lines)", reading.lines.len())).strong());
+        if ui
+            .button("Copy text")
+            .on_hover_text("Copy the text read in the picture")
+            .clicked()
+        {
+            out.push(Command::CopyText);
+        }
+    });
+    for (i, line) in reading.lines.iter().enumerate() {
+        let text = line.text.replace(" ; ", ", ");
+        let response = ui
+            .add(egui::Button::new(text.as_str()).frame(false).wrap())
+            .accessible_name(format!("Line {}: {text}", i + 1))
+            .on_hover_text(format!(
+                "Line {}, {:.0}% sure; press Enter to hear it",
+                i + 1,
+                line.confidence * 100.0
+            ));
+        if response.clicked() {
+            out.push(Command::SpeakLine(text.clone()));
+        }
+    }
+    ui.separator();
+    out
 }
 
 /// Which search found a candidate, in words.

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use image::DynamicImage;
 
 use super::settings::Settings;
-use crate::captioner::{Captioned, Timings};
+use crate::captioner::Timings;
+use crate::describer::Description;
 
 /// Where the model stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +34,7 @@ pub enum CaptionState {
     /// The worker is captioning it.
     Waiting,
     /// Done.
-    Ready(Captioned),
+    Ready(Box<Description>),
     /// Captioning failed; why.
     Failed(String),
 }
@@ -176,6 +177,10 @@ pub enum Command {
     Paste,
     /// Copy the caption to the clipboard.
     CopyCaption,
+    /// Copy the text read in the picture to the clipboard.
+    CopyText,
+    /// Speak one line of the text read.
+    SpeakLine(String),
     /// Hide the window and capture the screen.
     Screenshot,
     /// Move through the folder.
@@ -213,7 +218,7 @@ pub struct AppState {
     /// The id of the newest caption job; results of older ones are ignored.
     pub job_id: u64,
     /// Captions of files seen this session.
-    pub cache: HashMap<PathBuf, Captioned>,
+    pub cache: HashMap<PathBuf, Box<Description>>,
     /// The message shown.
     pub message: Option<Message>,
     /// Timings of the last caption.

@@ -10,8 +10,11 @@ use serde::Serialize;
 
 use seesay::captioner::{CaptionCandidate, CaptionOptions, Captioner, Timings};
 use seesay::confidence::Confidence;
+use seesay::describer::{Describer, Mode, PhotoRegion};
 use seesay::guided::GuidePolicy;
+use seesay::kind::PictureKind;
 use seesay::objects::ObjectGroup;
+use seesay::ocr::Line;
 
 use super::ModelArgs;
 
@@ -39,6 +42,9 @@ pub struct CaptionArgs {
     /// Plain beam search: do not let the ImageNet head's objects guide the caption.
     #[arg(long)]
     no_guide: bool,
+    /// How to read each picture: auto (decide), photo (caption only), text (read its text).
+    #[arg(long, default_value = "auto", value_name = "auto|photo|text")]
+    mode: Mode,
     #[command(flatten)]
     model: ModelArgs,
 }
@@ -48,13 +54,35 @@ struct JsonLine<'a> {
     file: String,
     /// The full sentence seesay speaks.
     caption: &'a str,
-    /// The best candidate's own text.
+    /// What the picture is: photo, screen, document or chart.
+    kind: PictureKind,
+    /// The kind classifier's probabilities (photo, screen, document, chart).
+    kind_probs: [f32; 4],
+    /// The text read, in reading order, one line per line.
+    text: String,
+    /// Each line read, with its box and confidence.
+    lines: &'a [Line],
+    /// Photos found inside a screen, with their captions.
+    regions: &'a [PhotoRegion],
+    /// Something the user should know (e.g. text reading is not installed).
+    note: Option<&'a str>,
+    /// What is wrong with the file (it ends early); also said first in `caption`.
+    warnings: &'a [String],
+    /// The photo caption model's best sentence for the whole picture.
     best: &'a str,
     probability: f32,
     confidence: &'a Confidence,
     objects: &'a [ObjectGroup],
     candidates: &'a [CaptionCandidate],
-    timings_ms: Timings,
+    timings_ms: JsonTimings,
+}
+
+#[derive(Serialize)]
+struct JsonTimings {
+    #[serde(flatten)]
+    caption: Timings,
+    ocr_ms: f64,
+    regions_ms: f64,
 }
 
 /// Captions every file; a bad file is reported and the others still run.
@@ -62,6 +90,8 @@ pub fn run(args: &CaptionArgs) -> Result<ExitCode> {
     let device = args.model.device()?;
     let captioner = Captioner::load(&args.model.source(), &device)
         .context("cannot load the captioning model")?;
+    let mut describer = Describer::new(captioner);
+    let mut told = false;
     let opts = CaptionOptions {
         beam_size: usize::from(args.beam),
         candidates: usize::from(args.candidates.min(args.beam)),
@@ -77,24 +107,41 @@ pub fn run(args: &CaptionArgs) -> Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for file in &args.files {
-        match captioner.caption_file(file, &opts) {
-            Ok(c) => {
+        match describer.describe_file(file, &opts, args.mode) {
+            Ok(d) => {
+                let c = &d.captioned;
                 let Some(best) = c.best() else { continue };
+                if let (Some(note), false) = (&d.note, told || args.json) {
+                    eprintln!("seesay: {note}");
+                    told = true;
+                }
                 if args.json {
+                    let empty = Vec::new();
                     let line = JsonLine {
                         file: file.display().to_string(),
-                        caption: &c.spoken,
+                        caption: &d.spoken,
+                        kind: d.kind,
+                        kind_probs: d.kind_probs,
+                        text: d.reading.as_ref().map(|r| r.text()).unwrap_or_default(),
+                        lines: d.reading.as_ref().map_or(&empty, |r| &r.lines),
+                        regions: &d.regions,
+                        note: d.note.as_deref(),
+                        warnings: &c.warnings,
                         best: &best.text,
                         probability: best.prob,
                         confidence: &c.confidence,
                         objects: &c.objects,
                         candidates: &c.candidates,
-                        timings_ms: c.timings,
+                        timings_ms: JsonTimings {
+                            caption: c.timings,
+                            ocr_ms: d.timings.ocr_ms,
+                            regions_ms: d.timings.regions_ms,
+                        },
                     };
                     serde_json::to_writer(&mut out, &line)?;
                     writeln!(out)?;
                 } else {
-                    writeln!(out, "{}: {}", file.display(), c.spoken)?;
+                    writeln!(out, "{}: {}", file.display(), d.spoken)?;
                 }
             }
             Err(e) => {
