@@ -11,7 +11,7 @@ use crate::decode::{BeamParams, Hypothesis};
 use crate::guided::{self, Constraint, GuidePolicy, GuidedHypothesis};
 use crate::model::{Model, ModelFiles};
 use crate::objects::{self, ObjectGroup};
-use crate::{preprocess, saying, vocab, Error, Result};
+use crate::{blank, preprocess, saying, vocab, Error, Result};
 
 /// How many object groups a result reports.
 const OBJECTS_REPORTED: usize = 5;
@@ -128,12 +128,22 @@ pub struct Captioned {
     pub feature: Vec<f32>,
     /// Timings of this call.
     pub timings: Timings,
+    /// What is wrong with the picture's file (it ends early), also said first in `spoken`.
+    pub warnings: Vec<String>,
 }
 
 impl Captioned {
     /// The best caption (always present for a successful call).
     pub fn best(&self) -> Option<&CaptionCandidate> {
         self.candidates.first()
+    }
+
+    /// Adds the warnings about the picture's file, each said before the description.
+    pub fn warn(&mut self, warnings: &[preprocess::Warning]) {
+        let spoken: String = warnings.iter().map(|w| w.spoken()).collect();
+        self.spoken.insert_str(0, &spoken);
+        self.warnings
+            .extend(warnings.iter().map(|w| w.message().to_owned()));
     }
 }
 
@@ -170,26 +180,33 @@ impl Captioner {
         crate::device::name(&self.model.device)
     }
 
-    /// Captions an already decoded image.
+    /// Captions an already decoded image; a picture too small or of one colour is spoken as
+    /// a plain statement of that (`blank::statement`), not as the model's caption.
     pub fn caption_image(&self, image: &DynamicImage, opts: &CaptionOptions) -> Result<Captioned> {
         let t0 = Instant::now();
         let prepared = preprocess::prepare(image);
+        let statement = blank::statement(image);
         let prepare_ms = ms(t0.elapsed());
         let mut out = self.caption_prepared(&[prepared], opts)?;
         let mut captioned = out
             .pop()
             .ok_or_else(|| Error::Other("no caption produced".into()))?;
         captioned.timings.decode_ms += prepare_ms;
+        if let Some(statement) = statement {
+            captioned.spoken = statement;
+        }
         Ok(captioned)
     }
 
-    /// Reads, decodes and captions an image file.
+    /// Reads, decodes and captions an image file; a file that ends early is captioned with
+    /// a warning said first.
     pub fn caption_file(&self, path: &Path, opts: &CaptionOptions) -> Result<Captioned> {
         let t0 = Instant::now();
-        let image = preprocess::load_image(path)?;
+        let decoded = preprocess::load(path)?;
         let decode_ms = ms(t0.elapsed());
-        let mut captioned = self.caption_image(&image, opts)?;
+        let mut captioned = self.caption_image(&decoded.image, opts)?;
         captioned.timings.decode_ms += decode_ms;
+        captioned.warn(&decoded.warnings);
         Ok(captioned)
     }
 
@@ -214,6 +231,9 @@ impl Captioner {
         let pooled = features
             .to_dtype(candle_core::DType::F32)?
             .to_vec2::<f32>()?;
+        if pooled.iter().flatten().any(|v| !v.is_finite()) {
+            return Err(broken_model(m, "the encoder"));
+        }
         let state = m.decoder.image_state(&features)?;
         // Force the encoder to finish here so its time is not billed to the search.
         let _ = state.lstm.h.sum_all()?.to_scalar::<f32>()?;
@@ -241,6 +261,12 @@ impl Captioner {
                 let Some(best) = candidates.first() else {
                     return Err(Error::Other("beam search returned no caption".into()));
                 };
+                let finite = |c: &CaptionCandidate| {
+                    c.log_prob.is_finite() && c.words.iter().all(|w| w.prob.is_finite())
+                };
+                if !candidates.iter().all(finite) {
+                    return Err(broken_model(m, "the decoder"));
+                }
                 let mut objects = g.objects;
                 objects.truncate(OBJECTS_REPORTED);
                 let spoken = saying::photo(&best.text, &objects, confidence.certainty);
@@ -251,6 +277,7 @@ impl Captioner {
                     spoken,
                     feature,
                     timings,
+                    warnings: Vec::new(),
                 })
             })
             .collect()
@@ -295,6 +322,18 @@ pub fn class_probabilities(model: &Model, features: &candle_core::Tensor) -> Res
         .iter()
         .map(|row| objects::softmax(row))
         .collect())
+}
+
+/// A forward pass gave NaN or infinity: say so rather than speak an empty caption.
+fn broken_model(m: &Model, part: &str) -> Error {
+    Error::Model {
+        location: m.config.name.clone(),
+        message: format!(
+            "{part} computed numbers that are not numbers (NaN or infinity) for this picture, \
+             so there is no caption to give; the model is damaged: use the bundled model or \
+             train it again"
+        ),
+    }
 }
 
 fn ms(d: std::time::Duration) -> f64 {

@@ -15,7 +15,7 @@ use crate::captioner::{CaptionOptions, Captioned, Captioner};
 use crate::kind::{KindModel, PictureKind};
 use crate::ocr::{Ocr, OcrError, Reading, CONFIDENT};
 use crate::saying::sentence_case;
-use crate::{preprocess, regions, Result};
+use crate::{blank, preprocess, regions, Result};
 
 /// How to read a picture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -114,10 +114,11 @@ impl Describer {
         mode: Mode,
     ) -> Result<Description> {
         let t0 = Instant::now();
-        let image = preprocess::load_image(path)?;
+        let decoded = preprocess::load(path)?;
         let decode_ms = t0.elapsed().as_secs_f64() * 1000.0;
-        let mut d = self.describe(&image, opts, mode)?;
+        let mut d = self.describe(&decoded.image, opts, mode)?;
         d.captioned.timings.decode_ms += decode_ms;
+        d.warn(&decoded.warnings);
         Ok(d)
     }
 
@@ -166,13 +167,17 @@ impl Describer {
         };
         let regions_ms = ms(t2);
 
-        let spoken = compose(
-            kind,
-            &captioned,
-            reading.as_ref(),
-            &regions,
-            note.as_deref(),
-        );
+        // A picture too small or of one colour: the plain statement, whatever its kind.
+        let spoken = match blank::statement(image) {
+            Some(statement) => statement,
+            None => compose(
+                kind,
+                &captioned,
+                reading.as_ref(),
+                &regions,
+                note.as_deref(),
+            ),
+        };
         Ok(Description {
             kind,
             kind_probs,
@@ -230,6 +235,16 @@ impl Describer {
             }
         }
         Ok(out)
+    }
+}
+
+impl Description {
+    /// Adds the warnings about the picture's file, each said before the description (see
+    /// `Captioned::warn`).
+    pub fn warn(&mut self, warnings: &[preprocess::Warning]) {
+        let spoken: String = warnings.iter().map(|w| w.spoken()).collect();
+        self.spoken.insert_str(0, &spoken);
+        self.captioned.warn(warnings);
     }
 }
 

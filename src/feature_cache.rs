@@ -36,7 +36,8 @@ pub fn load(path: &Path) -> Result<Features> {
     if !path.exists() {
         return Ok(Features::new());
     }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = crate::open::read_limited(path, crate::open::MODEL_LIMIT, "feature caches")
+        .map_err(|e| Error::io(path, e))?;
     let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu).map_err(|e| {
         Error::Other(format!(
             "feature cache {} is damaged ({e}); delete it to rebuild",

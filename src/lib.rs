@@ -5,6 +5,7 @@
 //! window. The binary's CLI is a thin layer over it.
 
 pub mod app;
+pub mod blank;
 pub mod captioner;
 pub mod confidence;
 pub mod data;
@@ -15,12 +16,15 @@ pub mod error;
 pub mod eval;
 pub mod feature_cache;
 pub mod guided;
+pub mod jpeg;
 pub mod kind;
 pub mod metrics;
 pub mod model;
 pub mod objects;
 pub mod ocr;
+pub mod open;
 pub mod optim;
+pub mod png_rows;
 pub mod preprocess;
 pub mod regions;
 pub mod saying;

@@ -212,10 +212,38 @@ impl Speaker for RecordingSpeaker {
     }
 }
 
-/// Speaks `text` with the system engine and waits until it has been said (up to `timeout`).
+/// Speaks `text` with the system engine and waits until it has been said, all within
+/// `timeout`: connecting, speaking and waiting run on their own thread, so a stuck
+/// speech-dispatcher (whose connection step has no time limit of its own) cannot hold the
+/// caller past it. Says why when nothing could be said.
 ///
 /// Used by `seesay speak`, the real-speech check.
 pub fn speak_blocking(text: &str, rate: f32, timeout: std::time::Duration) -> Result<(), String> {
+    use std::time::{Duration, Instant};
+    if text.trim().is_empty() {
+        return Err("There is nothing to say: give the text to speak.".into());
+    }
+    let deadline = Instant::now() + timeout;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let owned = text.to_owned();
+    std::thread::Builder::new()
+        .name("speak".into())
+        .spawn(move || {
+            let _ = tx.send(speak_until(&owned, rate, deadline));
+        })
+        .map_err(|e| format!("Cannot start speaking: {e}"))?;
+    // A little beyond the deadline, so the thread's own answer wins when it has one.
+    match rx.recv_timeout(timeout + Duration::from_millis(500)) {
+        Ok(result) => result,
+        Err(_) => Err(format!(
+            "The speech engine did not answer within {} s, so nothing was said; \
+             speech-dispatcher may be stuck (restarting it, or logging in again, may help).",
+            timeout.as_secs()
+        )),
+    }
+}
+
+fn speak_until(text: &str, rate: f32, deadline: std::time::Instant) -> Result<(), String> {
     use std::time::{Duration, Instant};
     let mut speaker = TtsSpeaker::new()?;
     speaker.set_rate(rate)?;
@@ -223,7 +251,7 @@ pub fn speak_blocking(text: &str, rate: f32, timeout: std::time::Duration) -> Re
     let start = Instant::now();
     // speech-dispatcher reports "speaking" only once the utterance begins.
     let mut began = false;
-    while start.elapsed() < timeout {
+    while Instant::now() < deadline {
         let now = speaker.is_speaking();
         if now {
             began = true;
@@ -232,9 +260,17 @@ pub fn speak_blocking(text: &str, rate: f32, timeout: std::time::Duration) -> Re
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    if began && speaker.is_speaking() {
+        return Err(
+            "Speech had not finished in the time allowed (--timeout): the audio output may be \
+             missing or stuck (is PulseAudio or PipeWire running?)."
+                .into(),
+        );
+    }
     if !began {
         // The engine never said it started; give it time proportional to the text anyway.
-        std::thread::sleep(Duration::from_millis(600 + 70 * text.len() as u64));
+        let wait = Duration::from_millis(600 + 70 * text.len() as u64);
+        std::thread::sleep(wait.min(deadline.saturating_duration_since(Instant::now())));
     }
     Ok(())
 }

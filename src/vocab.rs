@@ -80,7 +80,12 @@ impl Vocab {
 
     /// Reads a vocabulary file: one word per line, the four special tokens first.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let bytes = crate::open::read_limited(path, crate::open::TEXT_LIMIT, "vocabularies")
+            .map_err(|e| Error::io(path, e))?;
+        let text = String::from_utf8(bytes).map_err(|_| Error::Model {
+            location: path.display().to_string(),
+            message: "the vocabulary is not UTF-8 text".into(),
+        })?;
         Self::parse(&text).map_err(|message| Error::Model {
             location: path.display().to_string(),
             message,

@@ -32,6 +32,8 @@ pub enum JobInput {
         path: Option<PathBuf>,
         /// The pixels.
         image: Arc<DynamicImage>,
+        /// What was wrong with its file (it ends early), said before the caption.
+        warnings: Vec<crate::preprocess::Warning>,
     },
 }
 
@@ -48,7 +50,7 @@ impl std::fmt::Debug for JobInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             JobInput::Path(p) => write!(f, "Path({})", p.display()),
-            JobInput::Image { path, image } => write!(
+            JobInput::Image { path, image, .. } => write!(
                 f,
                 "Image({}x{} from {:?})",
                 image.width(),
@@ -343,7 +345,14 @@ impl<'a> Serve<'a> {
         }
         let outcome = self.run_guarded(id, path.clone(), |describer| match &input {
             JobInput::Path(p) => describer.describe_file(p, &options, Mode::Auto),
-            JobInput::Image { image, .. } => describer.describe(image, &options, Mode::Auto),
+            JobInput::Image {
+                image, warnings, ..
+            } => describer
+                .describe(image, &options, Mode::Auto)
+                .map(|mut d| {
+                    d.warn(warnings);
+                    d
+                }),
         });
         match outcome {
             Some(Ok(result)) => {

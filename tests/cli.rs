@@ -103,21 +103,28 @@ fn bad_files_are_reported_and_good_ones_still_captioned() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(
         stdout.lines().count(),
-        1,
-        "only the good file is captioned: {stdout}"
+        2,
+        "the good file and the cut one are captioned: {stdout}"
     );
     assert!(
         stdout.starts_with(&format!("{}: ", good.display())),
         "{stdout}"
     );
+    // Half a PNG still shows its top half: described, with the warning said first.
+    assert!(
+        stdout.contains(&format!(
+            "{}: Warning: the picture file is incomplete. ",
+            truncated.display()
+        )),
+        "{stdout}"
+    );
     let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 5, "one line per bad file: {stderr}");
+    assert_eq!(lines.len(), 4, "one line per bad file: {stderr}");
     for (bad, expect) in [
         (&text, "not an image"),
         (&empty, "empty"),
-        (&truncated, ""),
         (&bomb, "too large"),
-        (&missing, ""),
+        (&missing, "no such file"),
     ] {
         let line = lines
             .iter()

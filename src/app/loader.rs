@@ -39,6 +39,8 @@ pub(super) struct Displayed {
     pub color: egui::ColorImage,
     /// The file's thumbnail, made while the picture was at hand.
     pub thumb: Option<egui::ColorImage>,
+    /// What is wrong with the file (it ends early).
+    pub warnings: Vec<crate::preprocess::Warning>,
 }
 
 /// What the loader sends back.
@@ -176,11 +178,12 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
 
 /// Decodes (when needed) and scales a picture for display; also makes a file's thumbnail.
 pub(super) fn for_display(is_file: bool, source: Source) -> Result<Displayed, String> {
-    let image = match source {
+    let (image, warnings) = match source {
         Source::Path(path) => {
-            Arc::new(crate::preprocess::load_image(&path).map_err(|e| e.to_string())?)
+            let decoded = crate::preprocess::load(&path).map_err(|e| e.to_string())?;
+            (Arc::new(decoded.image), decoded.warnings)
         }
-        Source::Image(image) => image,
+        Source::Image(image) => (image, Vec::new()),
     };
     let color = if image.width() > DISPLAY_MAX || image.height() > DISPLAY_MAX {
         color_image(&image.thumbnail(DISPLAY_MAX, DISPLAY_MAX))
@@ -192,6 +195,7 @@ pub(super) fn for_display(is_file: bool, source: Source) -> Result<Displayed, St
         image,
         color,
         thumb,
+        warnings,
     })
 }
 

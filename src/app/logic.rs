@@ -404,6 +404,7 @@ impl SeesayApp {
             label,
             path: path.clone(),
             image: in_memory.clone(),
+            warnings: Vec::new(),
             texture: None,
         });
         if let Some(cached) = path.as_ref().and_then(|p| self.state.cache.get(p)).cloned() {
@@ -455,6 +456,7 @@ impl SeesayApp {
                         shown.texture = Some(texture);
                         let arrived = shown.image.is_none();
                         shown.image = Some(displayed.image.clone());
+                        shown.warnings = displayed.warnings;
                         if arrived && matches!(self.state.caption, CaptionState::Waiting) {
                             self.caption_job(id, path, displayed.image);
                         }
@@ -509,9 +511,19 @@ impl SeesayApp {
     }
 
     fn caption_job(&mut self, id: u64, path: Option<PathBuf>, image: Arc<DynamicImage>) {
+        let warnings = self
+            .state
+            .shown
+            .as_ref()
+            .map(|s| s.warnings.clone())
+            .unwrap_or_default();
         let job = Job {
             id,
-            input: JobInput::Image { path, image },
+            input: JobInput::Image {
+                path,
+                image,
+                warnings,
+            },
             options: self.state.settings.caption_options(),
         };
         self.send(Request::Caption(job));

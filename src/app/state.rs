@@ -47,6 +47,8 @@ pub struct Shown {
     pub path: Option<PathBuf>,
     /// The pixels; `None` while the loader thread decodes the file.
     pub image: Option<Arc<DynamicImage>>,
+    /// What is wrong with its file (it ends early), said before its caption.
+    pub warnings: Vec<crate::preprocess::Warning>,
     /// The GPU texture (at most 2048 pixels on a side); `None` while loading.
     pub texture: Option<egui::TextureHandle>,
 }

@@ -126,16 +126,19 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         end_to_end_ms: sums[3] / n,
     };
     if args.json {
-        println!("{}", serde_json::to_string(&report)?);
+        outln!("{}", serde_json::to_string(&report)?)?;
     } else {
-        println!(
+        outln!(
             "{} thread(s), beam {}, median of {} runs, mean over {} file(s)",
-            report.threads, report.beam, report.reps, report.files
-        );
-        println!("  preprocess  {:8.2} ms", report.preprocess_ms);
-        println!("  encoder     {:8.2} ms", report.encoder_ms);
-        println!("  beam search {:8.2} ms", report.beam_ms);
-        println!("  end to end  {:8.2} ms", report.end_to_end_ms);
+            report.threads,
+            report.beam,
+            report.reps,
+            report.files
+        )?;
+        outln!("  preprocess  {:8.2} ms", report.preprocess_ms)?;
+        outln!("  encoder     {:8.2} ms", report.encoder_ms)?;
+        outln!("  beam search {:8.2} ms", report.beam_ms)?;
+        outln!("  end to end  {:8.2} ms", report.end_to_end_ms)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -66,6 +66,8 @@ struct JsonLine<'a> {
     regions: &'a [PhotoRegion],
     /// Something the user should know (e.g. text reading is not installed).
     note: Option<&'a str>,
+    /// What is wrong with the file (it ends early); also said first in `caption`.
+    warnings: &'a [String],
     /// The photo caption model's best sentence for the whole picture.
     best: &'a str,
     probability: f32,
@@ -124,6 +126,7 @@ pub fn run(args: &CaptionArgs) -> Result<ExitCode> {
                         lines: d.reading.as_ref().map_or(&empty, |r| &r.lines),
                         regions: &d.regions,
                         note: d.note.as_deref(),
+                        warnings: &c.warnings,
                         best: &best.text,
                         probability: best.prob,
                         confidence: &c.confidence,

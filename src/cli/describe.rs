@@ -1,7 +1,7 @@
 //! `seesay describe FOLDER`: caption a whole folder in batches, resumably, to JSON lines or CSV.
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -62,13 +62,29 @@ struct Row<'a> {
     candidates: Option<&'a [CaptionCandidate]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    warnings: &'a [String],
+}
+
+/// What one picture gave: its captions, or a plain statement of what it is, and warnings.
+struct Described<'a> {
+    candidates: Option<&'a [CaptionCandidate]>,
+    /// Said instead of the caption (a picture too small or of one colour).
+    statement: Option<&'a str>,
+    warnings: &'a [String],
+    error: Option<String>,
 }
 
 /// Captions the folder and appends to the output.
 pub fn run(args: &DescribeArgs) -> Result<ExitCode> {
+    check_out(&args.out)?;
     let mut images = Vec::new();
-    walk(&args.folder, args.recursive, &mut images)
+    let mut walk = Walk::default();
+    walk.folder(&args.folder, args.recursive, &mut images)
         .with_context(|| format!("cannot list {}", args.folder.display()))?;
+    for (path, why) in &walk.skipped {
+        eprintln!("seesay: skipped {}: {why}", path.display());
+    }
     images.sort();
     let done = already_done(&args.out, args.format)?;
     let todo: Vec<PathBuf> = images
@@ -114,28 +130,50 @@ pub fn run(args: &DescribeArgs) -> Result<ExitCode> {
     for chunk in todo.chunks(batch) {
         let decoded: Vec<_> = chunk
             .par_iter()
-            .map(|p| seesay::preprocess::load_image(p).map(|i| seesay::preprocess::prepare(&i)))
+            .map(|p| {
+                seesay::preprocess::load(p).map(|d| {
+                    let warnings: Vec<String> =
+                        d.warnings.iter().map(|w| w.message().to_owned()).collect();
+                    let statement = seesay::blank::statement(&d.image);
+                    (seesay::preprocess::prepare(&d.image), warnings, statement)
+                })
+            })
             .collect();
         let mut ok_paths = Vec::new();
         let mut ok_images = Vec::new();
+        let mut ok_notes = Vec::new();
+        let writing = || format!("cannot write {}", args.out.display());
         for (path, r) in chunk.iter().zip(decoded) {
             match r {
-                Ok(img) => {
+                Ok((img, warnings, statement)) => {
                     ok_paths.push(path);
                     ok_images.push(img);
+                    ok_notes.push((warnings, statement));
                 }
                 Err(e) => {
                     failed += 1;
-                    write_row(&mut out, args.format, path, None, Some(e.to_string()))?;
+                    let row = Described {
+                        candidates: None,
+                        statement: None,
+                        warnings: &[],
+                        error: Some(e.to_string()),
+                    };
+                    write_row(&mut out, args.format, path, row).with_context(writing)?;
                 }
             }
         }
         let results = captioner.caption_prepared(&ok_images, &opts)?;
-        for (path, c) in ok_paths.iter().zip(&results) {
-            write_row(&mut out, args.format, path, Some(&c.candidates), None)?;
+        for ((path, c), (warnings, statement)) in ok_paths.iter().zip(&results).zip(&ok_notes) {
+            let row = Described {
+                candidates: Some(&c.candidates),
+                statement: statement.as_deref(),
+                warnings,
+                error: None,
+            };
+            write_row(&mut out, args.format, path, row).with_context(writing)?;
         }
         // Flushed per batch, so an interrupted run resumes after the last whole batch.
-        out.flush()?;
+        out.flush().with_context(writing)?;
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
@@ -152,18 +190,69 @@ pub fn run(args: &DescribeArgs) -> Result<ExitCode> {
     })
 }
 
-fn walk(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            if recursive {
-                walk(&path, true, out)?;
-            }
-        } else if is_image_path(&path) {
-            out.push(path);
-        }
+/// Refuses an output path that is a folder, a pipe or a device before any work is done.
+fn check_out(out: &Path) -> Result<()> {
+    let Ok(meta) = std::fs::metadata(out) else {
+        return Ok(());
+    };
+    if meta.is_dir() {
+        anyhow::bail!(
+            "--out {}: this is a folder; give a file inside it, e.g. {}",
+            out.display(),
+            out.join("captions.jsonl").display()
+        );
+    }
+    if !meta.is_file() {
+        anyhow::bail!(
+            "--out {}: this is {}, not a file",
+            out.display(),
+            seesay::open::kind_of(&meta)
+        );
     }
     Ok(())
+}
+
+/// A walk through the folder: each folder visited once (a symlink loop is not followed
+/// round), and a sub-folder that cannot be read is skipped with its reason, not fatal.
+#[derive(Default)]
+struct Walk {
+    seen: HashSet<(u64, u64)>,
+    skipped: Vec<(PathBuf, String)>,
+}
+
+impl Walk {
+    fn folder(
+        &mut self,
+        dir: &Path,
+        recursive: bool,
+        out: &mut Vec<PathBuf>,
+    ) -> std::io::Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(dir).map_err(seesay::open::plain)?;
+        if !self.seen.insert((meta.dev(), meta.ino())) {
+            return Ok(());
+        }
+        for entry in std::fs::read_dir(dir).map_err(seesay::open::plain)? {
+            let path = match entry {
+                Ok(entry) => entry.path(),
+                Err(e) => {
+                    self.skipped
+                        .push((dir.to_path_buf(), seesay::open::plain(e).to_string()));
+                    continue;
+                }
+            };
+            if path.is_dir() {
+                if recursive {
+                    if let Err(e) = self.folder(&path, true, out) {
+                        self.skipped.push((path, e.to_string()));
+                    }
+                }
+            } else if is_image_path(&path) {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
 }
 
 fn file_is_empty(path: &Path) -> bool {
@@ -173,18 +262,76 @@ fn file_is_empty(path: &Path) -> bool {
 }
 
 /// Paths already written to the output (successes and reported failures alike).
+///
+/// A last row cut short (a crash, a full disk) is removed from the file, so its picture is
+/// described again instead of the next row being appended onto it; a line that is not UTF-8
+/// is ignored with a note naming it; a file in the other format is refused, not appended to.
 fn already_done(out: &Path, format: Format) -> Result<HashSet<String>> {
     let mut done = HashSet::new();
-    let Ok(file) = std::fs::File::open(out) else {
+    if !out.exists() {
         return Ok(done);
-    };
-    for line in std::io::BufReader::new(file).lines() {
-        let line = line?;
+    }
+    let mut bytes = seesay::open::read_limited(out, seesay::open::TEXT_LIMIT, "outputs")
+        .with_context(|| format!("cannot read {} to resume it", out.display()))?;
+    if bytes.last().is_some_and(|&b| b != b'\n') {
+        let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(out)
+            .and_then(|f| f.set_len(keep as u64))
+            .with_context(|| format!("cannot remove the cut last row of {}", out.display()))?;
+        bytes.truncate(keep);
+        eprintln!(
+            "seesay: the last row of {} was cut short (an interrupted run); it is removed and \
+             its picture described again",
+            out.display()
+        );
+    }
+    let first = bytes
+        .split(|&b| b == b'\n')
+        .find(|l| !l.trim_ascii().is_empty());
+    if let Some(first) = first {
+        let found = if first.starts_with(b"{") {
+            Format::Jsonl
+        } else {
+            Format::Csv
+        };
+        if found != format {
+            let name = |f: Format| match f {
+                Format::Jsonl => "jsonl",
+                Format::Csv => "csv",
+            };
+            anyhow::bail!(
+                "{} holds {} rows, but --format {} was asked: resume it with --format {}, or \
+                 write to another --out",
+                out.display(),
+                name(found),
+                name(format),
+                name(found)
+            );
+        }
+    }
+    let mut not_utf8 = 0usize;
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        let Ok(line) = std::str::from_utf8(line) else {
+            not_utf8 += 1;
+            if not_utf8 <= 3 {
+                eprintln!(
+                    "seesay: {}:{}: not UTF-8 text; the line is ignored",
+                    out.display(),
+                    i + 1
+                );
+            }
+            continue;
+        };
         let path = match format {
-            Format::Jsonl => serde_json::from_str::<serde_json::Value>(&line)
+            Format::Jsonl => serde_json::from_str::<serde_json::Value>(line)
                 .ok()
                 .and_then(|v| v.get("path").and_then(|p| p.as_str()).map(str::to_owned)),
-            Format::Csv => csv_first_field(&line),
+            Format::Csv => csv_first_field(line),
         };
         if let Some(p) = path {
             done.insert(p);
@@ -193,22 +340,24 @@ fn already_done(out: &Path, format: Format) -> Result<HashSet<String>> {
     Ok(done)
 }
 
-fn write_row(
-    out: &mut impl Write,
-    format: Format,
-    path: &Path,
-    candidates: Option<&[CaptionCandidate]>,
-    error: Option<String>,
-) -> Result<()> {
+fn write_row(out: &mut impl Write, format: Format, path: &Path, row: Described) -> Result<()> {
+    let Described {
+        candidates,
+        statement,
+        warnings,
+        error,
+    } = row;
     let best = candidates.and_then(|c| c.first());
+    let caption = statement.or(best.map(|b| b.text.as_str()));
     match format {
         Format::Jsonl => {
             let row = Row {
                 path: path.display().to_string(),
-                caption: best.map(|b| b.text.as_str()),
+                caption,
                 probability: best.map(|b| b.prob),
                 candidates,
                 error,
+                warnings,
             };
             serde_json::to_writer(&mut *out, &row)?;
             writeln!(out)?;
@@ -224,7 +373,12 @@ fn write_row(
                 out,
                 "{},{},{},{},{}",
                 csv(&path.display().to_string()),
-                csv(best.map_or("", |b| b.text.as_str())),
+                // No column for warnings (old files are resumed): said first, as when spoken.
+                csv(&format!(
+                    "{}{}",
+                    warning_prefix(warnings),
+                    caption.unwrap_or("")
+                )),
                 best.map_or(String::new(), |b| format!("{:.6}", b.prob)),
                 csv(&cands),
                 csv(error.as_deref().unwrap_or("")),
@@ -232,6 +386,10 @@ fn write_row(
         }
     }
     Ok(())
+}
+
+fn warning_prefix(warnings: &[String]) -> String {
+    warnings.iter().map(|w| format!("Warning: {w}. ")).collect()
 }
 
 fn csv(field: &str) -> String {

@@ -181,9 +181,9 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
         seconds: t0.elapsed().as_secs_f64(),
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&outcome)?);
+        outln!("{}", serde_json::to_string_pretty(&outcome)?)?;
     } else {
-        print_table(&outcome);
+        print_table(&outcome)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -221,25 +221,40 @@ fn write_per_image(
     Ok(())
 }
 
-fn print_table(o: &Outcome) {
-    println!(
+fn print_table(o: &Outcome) -> Result<()> {
+    outln!(
         "{:<8} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>7}",
-        "", "BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "ROUGE-L", "CIDEr-D", "images"
-    );
+        "",
+        "BLEU-1",
+        "BLEU-2",
+        "BLEU-3",
+        "BLEU-4",
+        "ROUGE-L",
+        "CIDEr-D",
+        "images"
+    )?;
     for (name, s) in [("seesay", &o.model), ("human", &o.human)] {
-        println!(
+        outln!(
             "{:<8} {:>7.3} {:>7.3} {:>7.3} {:>7.3} {:>8.3} {:>8.3} {:>7}",
-            name, s.bleu[0], s.bleu[1], s.bleu[2], s.bleu[3], s.rouge_l, s.cider_d, s.images
-        );
+            name,
+            s.bleu[0],
+            s.bleu[1],
+            s.bleu[2],
+            s.bleu[3],
+            s.rouge_l,
+            s.cider_d,
+            s.images
+        )?;
     }
-    println!(
+    outln!(
         "({} split, beam {}; the human row scores each image's first caption against the other four)",
         o.split, o.beam
-    );
+    )?;
     for ex in &o.examples {
-        println!("\n{}\n  seesay: {}", ex.image, ex.generated);
+        outln!("\n{}\n  seesay: {}", ex.image, ex.generated)?;
         for h in &ex.human {
-            println!("  human:  {h}");
+            outln!("  human:  {h}")?;
         }
     }
+    Ok(())
 }

@@ -139,13 +139,13 @@ pub fn run(args: &KindTrainArgs) -> Result<ExitCode> {
         .iter()
         .filter(|&&k| k != PictureKind::Photo)
         .count();
-    println!(
+    outln!(
         "dev: photo threshold {:.4}; Flickr8k dev photos kept {dev_stay}/{}; generated dev \
          pictures not called photo {dev_not_photo}/{}",
         model.photo_min,
         dev_p.len(),
         dev_screens.len()
-    );
+    )?;
     model.source = format!(
         "seesay kind-train: softmax regression on EfficientNet-Lite0 pooled features of {} \
          Flickr8k train photos and {} pictures of {} (tools/screens/build.sh); l2 {}, {} epochs; \
@@ -168,11 +168,11 @@ pub fn run(args: &KindTrainArgs) -> Result<ExitCode> {
         .iter()
         .filter(|&&k| k == PictureKind::Photo)
         .count();
-    println!(
+    outln!(
         "Flickr8k test photos kept as photo: {stay}/{} ({:.2}%)",
         photo_kinds.len(),
         100.0 * stay as f64 / photo_kinds.len().max(1) as f64
-    );
+    )?;
     let mut confusion: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut not_photo = 0;
     let mut total = 0;
@@ -187,16 +187,16 @@ pub fn run(args: &KindTrainArgs) -> Result<ExitCode> {
             .entry((truth.name().to_owned(), got.name().to_owned()))
             .or_default() += 1;
         if got == PictureKind::Photo {
-            println!("  called a photo: {}", e.path.display());
+            outln!("  called a photo: {}", e.path.display())?;
         }
     }
-    println!(
+    outln!(
         "Generated test pictures not called photo: {not_photo}/{total} ({:.2}%)",
         100.0 * not_photo as f64 / total.max(1) as f64
-    );
-    println!("truth -> predicted: count");
+    )?;
+    outln!("truth -> predicted: count")?;
     for ((t, p), n) in &confusion {
-        println!("  {t} -> {p}: {n}");
+        outln!("  {t} -> {p}: {n}")?;
     }
     let text = serde_json::to_string(&model)?;
     std::fs::write(&args.out, text + "\n")
@@ -223,8 +223,10 @@ fn set_name(dir: &Path) -> String {
 /// The pictures of a generated set with their kinds.
 fn screen_entries(dir: &Path) -> Result<(Vec<ImageEntry>, Vec<PictureKind>)> {
     let labels = dir.join("labels.jsonl");
-    let text = std::fs::read_to_string(&labels)
+    let bytes = seesay::open::read_limited(&labels, seesay::open::TEXT_LIMIT, "label files")
         .with_context(|| format!("cannot read {}", labels.display()))?;
+    let text = String::from_utf8(bytes)
+        .with_context(|| format!("{} is not UTF-8 text", labels.display()))?;
     let mut entries = Vec::new();
     let mut kinds = Vec::new();
     for (n, line) in text.lines().enumerate() {

@@ -1,5 +1,14 @@
 //! Parses the command line and dispatches to one module per verb.
 
+/// `println!` that returns the write's error instead of panicking, so a closed pipe
+/// (`seesay eval ... | head -3`) ends the verb quietly (see `main`).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
 mod bench;
 mod caption;
 mod describe;
@@ -91,6 +100,15 @@ pub fn run() -> Result<ExitCode> {
         Some(Verb::Bench(args)) => bench::run(&args),
         Some(Verb::KindTrain(args)) => kind::run(&args),
         None => {
+            // `seesay captoin x.jpg` is a mistyped verb, not a picture to open in a window.
+            if let Some(unknown) = cli.paths.iter().find(|p| std::fs::metadata(p).is_err()) {
+                anyhow::bail!(
+                    "unknown command or file: {}\n(commands: caption, describe, eval, train, \
+                     speak, bench, kind-train; `seesay --help` says more; the app opens only \
+                     existing pictures and folders)",
+                    unknown.display()
+                );
+            }
             let model = cli.model.map_or(ModelSource::Bundled, ModelSource::Dir);
             seesay::app::run(cli.paths, model)?;
             Ok(ExitCode::SUCCESS)

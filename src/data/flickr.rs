@@ -177,7 +177,8 @@ fn read_token_file(
     token: &Path,
     report: &mut LoadReport,
 ) -> Result<(HashMap<String, Pending>, String)> {
-    let bytes = std::fs::read(token).map_err(|e| Error::io(token, e))?;
+    let bytes = crate::open::read_limited(token, crate::open::TEXT_LIMIT, "caption files")
+        .map_err(|e| Error::io(token, e))?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(dataset_error(
             token,
@@ -322,7 +323,8 @@ fn read_split_lists(bases: &[PathBuf], report: &mut LoadReport) -> Result<HashMa
             continue;
         };
         let list_name = file_name(&list);
-        let bytes = std::fs::read(&list).map_err(|e| Error::io(&list, e))?;
+        let bytes = crate::open::read_limited(&list, crate::open::TEXT_LIMIT, "split lists")
+            .map_err(|e| Error::io(&list, e))?;
         for (i, line) in lines(&bytes) {
             let lineno = i + 1;
             let Ok(line) = std::str::from_utf8(line) else {

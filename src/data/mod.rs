@@ -334,7 +334,8 @@ pub(crate) struct RawAnnotation {
 /// Reads a JSON file as [`RawJson`]: bad syntax is an [`Error::Json`], a JSON of another
 /// shape an [`Error::Dataset`] naming the accepted formats.
 pub(crate) fn read_json(path: &Path) -> Result<RawJson> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = crate::open::read_limited(path, crate::open::TEXT_LIMIT, "caption files")
+        .map_err(|e| Error::io(path, e))?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(dataset_error(
             path,

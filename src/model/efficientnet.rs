@@ -46,6 +46,19 @@ impl FoldedConv {
         let beta = w.get(&format!("{bn}.bias"), &[out])?;
         let mean = w.get(&format!("{bn}.running_mean"), &[out])?;
         let var = w.get(&format!("{bn}.running_var"), &[out])?;
+        let least = var
+            .min(0)?
+            .to_dtype(candle_core::DType::F32)?
+            .to_scalar::<f32>()?;
+        if least < 0.0 {
+            return Err(crate::Error::Model {
+                location: w.location().to_owned(),
+                message: format!(
+                    "`{bn}.running_var` holds a negative variance ({least}); a variance is never \
+                     negative, so the encoder file is damaged"
+                ),
+            });
+        }
         let scale = gamma.div(&(var + BN_EPS)?.sqrt()?)?;
         let weight = weight.broadcast_mul(&scale.reshape((out, 1, 1, 1))?)?;
         let bias = (beta - mean.mul(&scale)?)?;

@@ -81,7 +81,12 @@ impl ModelFiles {
         }
         let read = |name: &str| -> Result<Vec<u8>> {
             let path = dir.join(name);
-            std::fs::read(&path).map_err(|e| Error::Model {
+            let limit = if name.ends_with(".safetensors") {
+                crate::open::MODEL_LIMIT
+            } else {
+                crate::open::TEXT_LIMIT
+            };
+            crate::open::read_limited(&path, limit, "model files").map_err(|e| Error::Model {
                 location: location.clone(),
                 message: format!("cannot read {name}: {e}"),
             })
@@ -121,11 +126,13 @@ fn parse_config(bytes: &[u8], location: &str) -> Result<ModelConfig> {
     })?;
     let version = value.get("format_version").and_then(|v| v.as_u64());
     if version != Some(u64::from(FORMAT_VERSION)) {
+        let found = match version {
+            Some(v) => format!("has format_version {v}"),
+            None => "has no format_version".to_owned(),
+        };
         return Err(Error::Model {
             location: location.to_owned(),
-            message: format!(
-                "{CONFIG_FILE} has format_version {version:?}; this seesay reads version {FORMAT_VERSION}"
-            ),
+            message: format!("{CONFIG_FILE} {found}; this seesay reads version {FORMAT_VERSION}"),
         });
     }
     serde_json::from_value(value).map_err(|e| Error::Model {

@@ -34,8 +34,34 @@ pub fn load_encoder(files: &ModelFiles, device: &Device) -> Result<EfficientNetL
             message: format!("unknown encoder {arch:?}; this seesay knows efficientnet-lite0"),
         });
     }
+    if let Some(config) = &files.config {
+        check_normalization(&config.encoder.normalization, &files.location)?;
+    }
     let location = format!("{} ({})", files.location, files::ENCODER_FILE);
     EfficientNetLite0::load(&Weights::from_bytes(&files.encoder, &location, device)?)
+}
+
+/// Refuses a normalisation that would divide by zero or make NaNs of every picture.
+fn check_normalization(n: &crate::preprocess::Normalization, location: &str) -> Result<()> {
+    let bad_std = n.std.iter().any(|s| !(s.is_finite() && *s > 0.0));
+    let bad_mean = n.mean.iter().any(|m| !m.is_finite());
+    if bad_std || bad_mean {
+        return Err(Error::Model {
+            location: location.to_owned(),
+            message: format!(
+                "config.json's encoder normalisation is unusable (mean {}, std {}): every std \
+                 must be a positive number and every mean a number",
+                words(&n.mean),
+                words(&n.std)
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn words(values: &[f32]) -> String {
+    let v: Vec<String> = values.iter().map(f32::to_string).collect();
+    v.join(", ")
 }
 
 /// Loads a model's config, vocabulary and decoder (not its encoder), checking every shape

@@ -13,7 +13,8 @@ pub struct Weights {
 }
 
 impl Weights {
-    /// Parses safetensors bytes onto `device`, converting every tensor to f32.
+    /// Parses safetensors bytes onto `device`, converting every tensor to f32, and refuses a
+    /// file holding a NaN or an infinity (a model with one speaks empty captions).
     pub fn from_bytes(bytes: &[u8], location: &str, device: &Device) -> Result<Self> {
         let raw =
             candle_core::safetensors::load_buffer(bytes, device).map_err(|e| Error::Model {
@@ -27,6 +28,19 @@ impl Weights {
             } else {
                 t.to_dtype(DType::F32)?
             };
+            let bad = non_finite(&t)?;
+            if bad > 0 {
+                return Err(Error::Model {
+                    location: location.to_owned(),
+                    message: format!(
+                        "tensor `{name}` holds {bad} value{} that {} not a number (NaN or \
+                         infinity): the file is damaged or was written by a training run that \
+                         diverged",
+                        if bad == 1 { "" } else { "s" },
+                        if bad == 1 { "is" } else { "are" },
+                    ),
+                });
+            }
             tensors.insert(name, t);
         }
         Ok(Self {
@@ -70,6 +84,12 @@ impl Weights {
     pub fn into_map(self) -> HashMap<String, Tensor> {
         self.tensors
     }
+}
+
+/// How many of a tensor's values are NaN or infinite.
+pub fn non_finite(t: &Tensor) -> Result<usize> {
+    let values = t.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>()?;
+    Ok(values.iter().filter(|v| !v.is_finite()).count())
 }
 
 /// Safetensors bytes of named tensors, in name order.

@@ -60,6 +60,15 @@ pub fn resolve(path: &Path) -> Result<Opened, String> {
     if !path.exists() {
         return Err(format!("{} does not exist.", path.display()));
     }
+    if let Ok(meta) = std::fs::metadata(path) {
+        if !meta.is_file() {
+            return Err(format!(
+                "{} is {}, not a picture file.",
+                path.display(),
+                crate::open::kind_of(&meta)
+            ));
+        }
+    }
     let siblings = path
         .parent()
         .filter(|_| is_image_path(path))
