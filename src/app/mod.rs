@@ -18,7 +18,7 @@ use anyhow::Context as _;
 
 use crate::captioner::ModelSource;
 use crate::device::DeviceChoice;
-use crate::sources::{Clipboard, SystemClipboard};
+use crate::sources::{Clipboard, ScreenCapture, SystemClipboard, SystemScreen};
 use crate::speech::{SilentSpeaker, Speaker, TtsSpeaker};
 use crate::worker::Worker;
 
@@ -56,6 +56,8 @@ pub struct Services {
     pub speaker: Box<dyn Speaker>,
     /// The clipboard.
     pub clipboard: Box<dyn Clipboard>,
+    /// Screenshots of the screen and of the active window (shared with the capture thread).
+    pub screen: std::sync::Arc<dyn ScreenCapture>,
 }
 
 impl Services {
@@ -68,6 +70,7 @@ impl Services {
         Self {
             speaker,
             clipboard: Box::new(SystemClipboard::new()),
+            screen: std::sync::Arc::new(SystemScreen),
         }
     }
 }
@@ -75,7 +78,8 @@ impl Services {
 /// Messages from short-lived helper threads (file dialogs, screenshots) to the app.
 enum Inbox {
     Opened(Option<PathBuf>),
-    Screenshot(Result<image::DynamicImage, String>),
+    /// A capture of the screen or of a window: its label and pixels, or why it failed.
+    Screenshot(Result<(String, image::DynamicImage), String>),
 }
 
 /// The eframe app.
