@@ -23,6 +23,7 @@ pub mod ocr;
 pub mod optim;
 pub mod preprocess;
 pub mod regions;
+pub mod remote;
 pub mod saying;
 pub mod scheduled_sampling;
 pub mod sources;

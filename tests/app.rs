@@ -76,12 +76,16 @@ impl Fixture {
         paths: Vec<PathBuf>,
         model: ModelSource,
     ) -> Harness<'static, SeesayApp> {
-        let config = AppConfig {
+        self.harness_with_config(AppConfig {
             paths,
             model,
             device: DeviceChoice::Cpu,
             print_captions: false,
-        };
+            remote_socket: None,
+        })
+    }
+
+    fn harness_with_config(&self, config: AppConfig) -> Harness<'static, SeesayApp> {
         let services = Services {
             speaker: Box::new(self.speaker.clone()),
             clipboard: Box::new(self.clipboard.clone()),
@@ -582,4 +586,29 @@ fn describe_window_with_no_other_window_says_so() {
             .any(|s| s.starts_with("No window to describe")),
         "{spoken:?}"
     );
+}
+
+#[test]
+fn seesay_describe_screen_reaches_the_running_app_over_its_socket() {
+    let mut f = Fixture::new();
+    f.screen = MemoryScreen::new(Some(screen_fixture("dialog.png")), None);
+    let socket = f.dir.path().join("seesay.sock");
+    let mut h = f.harness_with_config(AppConfig {
+        paths: vec![],
+        model: ModelSource::Dir(f.model.clone()),
+        device: DeviceChoice::Cpu,
+        print_captions: false,
+        remote_socket: Some(socket.clone()),
+    });
+    h.step();
+    // What `seesay --describe-screen` does first: the app answers that it will.
+    assert!(seesay::remote::send(&socket, seesay::remote::Request::DescribeScreen).expect("send"));
+    wait_for(&mut h, "the capture", |_| !f.screen.captures().is_empty());
+    wait_for(&mut h, "the reading", caption_ready);
+    assert_eq!(f.screen.captures(), ["screen"]);
+    let said = h.state().state().caption_text().expect("text");
+    assert!(said.starts_with("Screenshot."), "{said}");
+    // Closing the app removes its socket, so the next `--describe-screen` describes on its own.
+    drop(h);
+    assert!(!socket.exists());
 }

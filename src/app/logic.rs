@@ -264,6 +264,31 @@ impl SeesayApp {
         }
     }
 
+    /// Listens for `seesay --describe-screen` at `path`; a failure is told once, never fatal.
+    pub(super) fn listen(&mut self, path: &Path) {
+        let waker_ctx = self.ctx.clone();
+        match crate::remote::Listener::start(path, Arc::new(move || waker_ctx.request_repaint())) {
+            Ok(listener) => self.remote = Some(listener),
+            Err(e) => {
+                self.log(&format!("not listening for --describe-screen: {e}"));
+                self.show(
+                    MessageKind::Info,
+                    format!("seesay --describe-screen will not reach this window: {e}."),
+                );
+            }
+        }
+    }
+
+    /// Turns requests from `seesay --describe-screen` / `--describe-window` into commands.
+    pub(super) fn drain_remote(&mut self) {
+        while let Some(request) = self.remote.as_ref().and_then(|r| r.try_recv()) {
+            self.commands.push(match request {
+                crate::remote::Request::DescribeScreen => Command::Screenshot,
+                crate::remote::Request::DescribeWindow => Command::ScreenshotWindow,
+            });
+        }
+    }
+
     /// Notices when speech has finished.
     pub(super) fn poll_speech(&mut self) {
         if self.state.speaking {

@@ -36,6 +36,8 @@ pub struct AppConfig {
     pub device: DeviceChoice,
     /// Print each caption and error to stdout (`SEESAY_PRINT_CAPTIONS=1`), for scripted checks.
     pub print_captions: bool,
+    /// Where to listen for `seesay --describe-screen` (None: do not listen, as in tests).
+    pub remote_socket: Option<PathBuf>,
 }
 
 impl AppConfig {
@@ -46,6 +48,7 @@ impl AppConfig {
             model,
             device: DeviceChoice::Auto,
             print_captions: std::env::var_os("SEESAY_PRINT_CAPTIONS").is_some_and(|v| v != "0"),
+            remote_socket: Some(crate::remote::socket_path()),
         }
     }
 }
@@ -90,6 +93,8 @@ pub struct SeesayApp {
     /// pictures are decoded in place).
     loader: Option<loader::Loader>,
     services: Services,
+    /// Requests from `seesay --describe-screen` (None: not listening).
+    remote: Option<crate::remote::Listener>,
     ctx: egui::Context,
     inbox_tx: mpsc::Sender<Inbox>,
     inbox_rx: mpsc::Receiver<Inbox>,
@@ -121,6 +126,7 @@ impl SeesayApp {
             worker: None,
             loader: None,
             services,
+            remote: None,
             ctx: ctx.clone(),
             inbox_tx,
             inbox_rx,
@@ -143,6 +149,9 @@ impl SeesayApp {
             Err(e) => app.log(&format!("no image loading thread ({e}); decoding in place")),
         }
         app.init_speech();
+        if let Some(path) = &config.remote_socket {
+            app.listen(path);
+        }
         if let Some(first) = config.paths.first() {
             app.commands.push(Command::Open(first.clone()));
         }
@@ -167,6 +176,7 @@ impl eframe::App for SeesayApp {
         self.drain_events(std::time::Duration::from_millis(10));
         self.drain_inbox();
         self.drain_loader();
+        self.drain_remote();
         self.read_shortcuts(ctx);
         self.read_dropped_files(ctx);
         self.run_commands();

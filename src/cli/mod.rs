@@ -5,6 +5,7 @@ mod caption;
 mod describe;
 mod eval;
 mod kind;
+mod shortcut;
 mod speak;
 mod train;
 
@@ -16,6 +17,7 @@ use clap::{Args, Parser, Subcommand};
 
 use seesay::captioner::ModelSource;
 use seesay::device::DeviceChoice;
+use seesay::remote::Request;
 
 /// seesay tells you what is in a picture, out loud.
 #[derive(Debug, Parser)]
@@ -28,6 +30,13 @@ struct Cli {
     /// A model directory made by `seesay train`, for the app (default: the bundled model).
     #[arg(long, value_name = "DIR")]
     model: Option<PathBuf>,
+    /// Describe the screen now: asks the running seesay, or describes and speaks here (bind it
+    /// to a key in the desktop's keyboard settings; this is what works on Wayland).
+    #[arg(long, conflicts_with_all = ["paths", "describe_window"])]
+    describe_screen: bool,
+    /// Describe the active window now, like --describe-screen.
+    #[arg(long, conflicts_with = "paths")]
+    describe_window: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,6 +101,12 @@ pub fn run() -> Result<ExitCode> {
         Some(Verb::KindTrain(args)) => kind::run(&args),
         None => {
             let model = cli.model.map_or(ModelSource::Bundled, ModelSource::Dir);
+            if cli.describe_screen {
+                return shortcut::run(Request::DescribeScreen, model);
+            }
+            if cli.describe_window {
+                return shortcut::run(Request::DescribeWindow, model);
+            }
             seesay::app::run(cli.paths, model)?;
             Ok(ExitCode::SUCCESS)
         }
