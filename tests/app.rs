@@ -82,6 +82,7 @@ impl Fixture {
             device: DeviceChoice::Cpu,
             print_captions: false,
             remote_socket: None,
+            global_hotkeys: false,
         })
     }
 
@@ -599,6 +600,7 @@ fn seesay_describe_screen_reaches_the_running_app_over_its_socket() {
         device: DeviceChoice::Cpu,
         print_captions: false,
         remote_socket: Some(socket.clone()),
+        global_hotkeys: false,
     });
     h.step();
     // What `seesay --describe-screen` does first: the app answers that it will.

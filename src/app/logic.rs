@@ -279,8 +279,24 @@ impl SeesayApp {
         }
     }
 
-    /// Turns requests from `seesay --describe-screen` / `--describe-window` into commands.
+    /// Grabs the global keys; a failure is told once, never fatal.
+    pub(super) fn grab_hotkeys(&mut self) {
+        let waker_ctx = self.ctx.clone();
+        match super::hotkey::Hotkeys::register(Arc::new(move || waker_ctx.request_repaint())) {
+            Ok(hotkeys) => self.hotkeys = Some(hotkeys),
+            Err(e) => {
+                self.log(&format!("no global keys: {e}"));
+                self.show(MessageKind::Info, format!("No global keys: {e}."));
+            }
+        }
+    }
+
+    /// Turns requests from `seesay --describe-screen` / `--describe-window`, and global keys
+    /// pressed, into commands.
     pub(super) fn drain_remote(&mut self) {
+        while let Some(command) = self.hotkeys.as_ref().and_then(|h| h.try_recv()) {
+            self.commands.push(command);
+        }
         while let Some(request) = self.remote.as_ref().and_then(|r| r.try_recv()) {
             self.commands.push(match request {
                 crate::remote::Request::DescribeScreen => Command::Screenshot,

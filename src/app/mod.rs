@@ -4,6 +4,7 @@
 //! commands and drains the worker's events. The model lives on the worker thread; this module
 //! never sees a tensor.
 
+mod hotkey;
 mod loader;
 mod logic;
 mod panels;
@@ -38,6 +39,8 @@ pub struct AppConfig {
     pub print_captions: bool,
     /// Where to listen for `seesay --describe-screen` (None: do not listen, as in tests).
     pub remote_socket: Option<PathBuf>,
+    /// Grab the global keys Ctrl+Alt+S and Ctrl+Alt+W (off in tests: they are system-wide).
+    pub global_hotkeys: bool,
 }
 
 impl AppConfig {
@@ -49,6 +52,7 @@ impl AppConfig {
             device: DeviceChoice::Auto,
             print_captions: std::env::var_os("SEESAY_PRINT_CAPTIONS").is_some_and(|v| v != "0"),
             remote_socket: Some(crate::remote::socket_path()),
+            global_hotkeys: true,
         }
     }
 }
@@ -95,6 +99,8 @@ pub struct SeesayApp {
     services: Services,
     /// Requests from `seesay --describe-screen` (None: not listening).
     remote: Option<crate::remote::Listener>,
+    /// The global keys (None: not registered).
+    hotkeys: Option<hotkey::Hotkeys>,
     ctx: egui::Context,
     inbox_tx: mpsc::Sender<Inbox>,
     inbox_rx: mpsc::Receiver<Inbox>,
@@ -127,6 +133,7 @@ impl SeesayApp {
             loader: None,
             services,
             remote: None,
+            hotkeys: None,
             ctx: ctx.clone(),
             inbox_tx,
             inbox_rx,
@@ -151,6 +158,9 @@ impl SeesayApp {
         app.init_speech();
         if let Some(path) = &config.remote_socket {
             app.listen(path);
+        }
+        if config.global_hotkeys {
+            app.grab_hotkeys();
         }
         if let Some(first) = config.paths.first() {
             app.commands.push(Command::Open(first.clone()));

@@ -26,6 +26,11 @@ pub(super) const SHORTCUTS: &[(&str, &str)] = &[
         "Ctrl+Shift+W",
         "Describe the active window (the window hides itself)",
     ),
+    ("Ctrl+Alt+S", "Describe the screen, from any program (X11)"),
+    (
+        "Ctrl+Alt+W",
+        "Describe the active window, from any program (X11)",
+    ),
     ("F5", "Speak the caption again"),
     ("Escape", "Stop speaking; close panels"),
     ("Ctrl+C", "Copy the caption (for alt text)"),

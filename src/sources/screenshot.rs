@@ -112,7 +112,12 @@ pub struct WindowShot {
 
 /// Captures the focused window (else the topmost) that is not seesay's.
 pub fn capture_active_window() -> Result<WindowShot, String> {
-    let all = xcap::Window::all().map_err(explain)?;
+    let all = xcap::Window::all().map_err(|e| {
+        format!(
+            "seesay cannot list the windows ({e}). On X11 the window manager must publish them \
+             (EWMH); on Wayland, describe the screen instead."
+        )
+    })?;
     let infos: Vec<WindowInfo> = all
         .iter()
         .map(|w| WindowInfo {
