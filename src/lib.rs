@@ -27,6 +27,7 @@ pub mod optim;
 pub mod png_rows;
 pub mod preprocess;
 pub mod regions;
+pub mod remote;
 pub mod saying;
 pub mod scheduled_sampling;
 pub mod sources;

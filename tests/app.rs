@@ -13,7 +13,7 @@ use seesay::app::state::Thumb;
 use seesay::app::{AppConfig, CaptionState, SeesayApp, Services};
 use seesay::captioner::{CaptionOptions, ModelSource};
 use seesay::device::DeviceChoice;
-use seesay::sources::{ClipboardContent, MemoryClipboard};
+use seesay::sources::{ClipboardContent, MemoryClipboard, MemoryScreen, WindowShot};
 use seesay::speech::RecordingSpeaker;
 use seesay::worker::{Event, Job, JobInput, Request, Worker};
 
@@ -26,6 +26,8 @@ struct Fixture {
     model: PathBuf,
     speaker: RecordingSpeaker,
     clipboard: MemoryClipboard,
+    /// What a screenshot captures: no monitor and no other window unless a test sets them.
+    screen: MemoryScreen,
 }
 
 impl Fixture {
@@ -38,6 +40,7 @@ impl Fixture {
             model,
             speaker: RecordingSpeaker::new(),
             clipboard: MemoryClipboard::new(ClipboardContent::Empty),
+            screen: MemoryScreen::new(None, None),
         }
     }
 
@@ -73,15 +76,21 @@ impl Fixture {
         paths: Vec<PathBuf>,
         model: ModelSource,
     ) -> Harness<'static, SeesayApp> {
-        let config = AppConfig {
+        self.harness_with_config(AppConfig {
             paths,
             model,
             device: DeviceChoice::Cpu,
             print_captions: false,
-        };
+            remote_socket: None,
+            global_hotkeys: false,
+        })
+    }
+
+    fn harness_with_config(&self, config: AppConfig) -> Harness<'static, SeesayApp> {
         let services = Services {
             speaker: Box::new(self.speaker.clone()),
             clipboard: Box::new(self.clipboard.clone()),
+            screen: std::sync::Arc::new(self.screen.clone()),
         };
         Harness::builder()
             .with_size(egui::vec2(1100.0, 760.0))
@@ -519,4 +528,89 @@ fn a_screenshot_is_read_aloud_line_by_line_not_captioned() {
     assert!(lines.len() >= 4, "{lines:?}");
     assert!(lines[0].contains("Save Document?"), "{lines:?}");
     h.get_by_label("Copy text");
+}
+
+fn screen_fixture(name: &str) -> image::DynamicImage {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/screens")
+        .join(name);
+    image::open(&path).expect("screen fixture")
+}
+
+#[test]
+fn describe_window_captures_the_active_window_and_reads_it() {
+    let mut f = Fixture::new();
+    f.screen = MemoryScreen::new(
+        None,
+        Some(WindowShot {
+            label: "gedit: Save Document?".to_owned(),
+            image: screen_fixture("dialog.png"),
+        }),
+    );
+    let mut h = f.harness(vec![]);
+    h.step();
+    // The toolbar button a screen reader finds by its name.
+    h.get_by_role_and_label(Role::Button, "Describe window")
+        .click();
+    h.step();
+    assert!(h.state().state().screenshot_pending);
+    wait_for(&mut h, "the window's reading", caption_ready);
+    assert_eq!(f.screen.captures(), ["window"]);
+    let shown = h.state().state().shown.as_ref().expect("shown");
+    assert_eq!(shown.label, "Window: gedit: Save Document?");
+    let said = h.state().state().caption_text().expect("text");
+    assert!(said.contains("Buttons: Don't Save, Cancel"), "{said}");
+}
+
+#[test]
+fn describe_window_with_no_other_window_says_so() {
+    let f = Fixture::new();
+    let mut h = f.harness(vec![]);
+    h.step();
+    h.key_press_modifiers(
+        egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+        egui::Key::W,
+    );
+    wait_for(&mut h, "the capture", |_| !f.screen.captures().is_empty());
+    wait_for(&mut h, "the message", |app| !app.state().screenshot_pending);
+    assert_eq!(f.screen.captures(), ["window"]);
+    let message = h.state().state().message.as_ref().expect("a message");
+    assert!(
+        message.text.starts_with("No window to describe"),
+        "{}",
+        message.text
+    );
+    let spoken = f.speaker.recording().spoken;
+    assert!(
+        spoken
+            .iter()
+            .any(|s| s.starts_with("No window to describe")),
+        "{spoken:?}"
+    );
+}
+
+#[test]
+fn seesay_describe_screen_reaches_the_running_app_over_its_socket() {
+    let mut f = Fixture::new();
+    f.screen = MemoryScreen::new(Some(screen_fixture("dialog.png")), None);
+    let socket = f.dir.path().join("seesay.sock");
+    let mut h = f.harness_with_config(AppConfig {
+        paths: vec![],
+        model: ModelSource::Dir(f.model.clone()),
+        device: DeviceChoice::Cpu,
+        print_captions: false,
+        remote_socket: Some(socket.clone()),
+        global_hotkeys: false,
+    });
+    h.step();
+    // What `seesay --describe-screen` does first: the app answers that it will.
+    assert!(seesay::remote::send(&socket, seesay::remote::Request::DescribeScreen).expect("send"));
+    wait_for(&mut h, "the capture", |_| !f.screen.captures().is_empty());
+    wait_for(&mut h, "the reading", caption_ready);
+    assert_eq!(f.screen.captures(), ["screen"]);
+    let said = h.state().state().caption_text().expect("text");
+    assert!(said.starts_with("Screenshot."), "{said}");
+    // Closing the app removes its socket, so the next `--describe-screen` describes on its own.
+    drop(h);
+    assert!(!socket.exists());
 }

@@ -20,6 +20,15 @@ use crate::worker::{Event, Job, JobInput, Request};
 
 const PAGE: usize = 10;
 
+/// What a screenshot captures.
+#[derive(Debug, Clone, Copy)]
+enum Capture {
+    /// The chosen monitor.
+    Screen,
+    /// The active window that is not seesay's.
+    Window,
+}
+
 impl SeesayApp {
     /// Reads the speech engine's voices and applies the voice and rate settings.
     pub(super) fn init_speech(&mut self) {
@@ -57,7 +66,8 @@ impl SeesayApp {
             Command::CopyCaption => self.copy_caption(),
             Command::CopyText => self.copy_text(),
             Command::SpeakLine(line) => self.speak(&line),
-            Command::Screenshot => self.screenshot(),
+            Command::Screenshot => self.screenshot(Capture::Screen),
+            Command::ScreenshotWindow => self.screenshot(Capture::Window),
             Command::Navigate(nav) => self.navigate(nav),
             Command::Speak => self.speak_current(),
             Command::StopSpeech => self.stop_speech(),
@@ -81,7 +91,7 @@ impl SeesayApp {
     /// Reads the keyboard shortcuts into commands.
     pub(super) fn read_shortcuts(&mut self, ctx: &egui::Context) {
         let command = |m, k| KeyboardShortcut::new(m, k);
-        let table: [(KeyboardShortcut, Command); 16] = [
+        let table: [(KeyboardShortcut, Command); 17] = [
             // Shift variants first: Ctrl+O also matches Ctrl+Shift+O (shift is ignored).
             (
                 command(Modifiers::COMMAND | Modifiers::SHIFT, Key::O),
@@ -93,6 +103,10 @@ impl SeesayApp {
             (
                 command(Modifiers::COMMAND | Modifiers::SHIFT, Key::S),
                 Command::Screenshot,
+            ),
+            (
+                command(Modifiers::COMMAND | Modifiers::SHIFT, Key::W),
+                Command::ScreenshotWindow,
             ),
             (command(Modifiers::NONE, Key::F5), Command::Speak),
             (command(Modifiers::NONE, Key::F1), Command::ToggleHelp),
@@ -239,14 +253,55 @@ impl SeesayApp {
                         .send_viewport_cmd(egui::ViewportCommand::Visible(true));
                     self.ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
                     match result {
-                        Ok(image) => {
+                        Ok((label, image)) => {
                             self.state.folder = None;
-                            self.show_image("Screenshot".to_owned(), image);
+                            self.show_image(label, image);
                         }
                         Err(e) => self.error(e),
                     }
                 }
             }
+        }
+    }
+
+    /// Listens for `seesay --describe-screen` at `path`; a failure is told once, never fatal.
+    pub(super) fn listen(&mut self, path: &Path) {
+        let waker_ctx = self.ctx.clone();
+        match crate::remote::Listener::start(path, Arc::new(move || waker_ctx.request_repaint())) {
+            Ok(listener) => self.remote = Some(listener),
+            Err(e) => {
+                self.log(&format!("not listening for --describe-screen: {e}"));
+                self.show(
+                    MessageKind::Info,
+                    format!("seesay --describe-screen will not reach this window: {e}."),
+                );
+            }
+        }
+    }
+
+    /// Grabs the global keys; a failure is told once, never fatal.
+    pub(super) fn grab_hotkeys(&mut self) {
+        let waker_ctx = self.ctx.clone();
+        match super::hotkey::Hotkeys::register(Arc::new(move || waker_ctx.request_repaint())) {
+            Ok(hotkeys) => self.hotkeys = Some(hotkeys),
+            Err(e) => {
+                self.log(&format!("no global keys: {e}"));
+                self.show(MessageKind::Info, format!("No global keys: {e}."));
+            }
+        }
+    }
+
+    /// Turns requests from `seesay --describe-screen` / `--describe-window`, and global keys
+    /// pressed, into commands.
+    pub(super) fn drain_remote(&mut self) {
+        while let Some(command) = self.hotkeys.as_ref().and_then(|h| h.try_recv()) {
+            self.commands.push(command);
+        }
+        while let Some(request) = self.remote.as_ref().and_then(|r| r.try_recv()) {
+            self.commands.push(match request {
+                crate::remote::Request::DescribeScreen => Command::Screenshot,
+                crate::remote::Request::DescribeWindow => Command::ScreenshotWindow,
+            });
         }
     }
 
@@ -640,7 +695,8 @@ impl SeesayApp {
         }
     }
 
-    fn screenshot(&mut self) {
+    /// Hides the window, waits for it to go and for the delay, then captures on a helper thread.
+    fn screenshot(&mut self, what: Capture) {
         if self.state.screenshot_pending {
             return;
         }
@@ -651,13 +707,21 @@ impl SeesayApp {
         let delay = Duration::from_secs(u64::from(self.state.settings.screenshot_delay_s))
             .max(Duration::from_millis(500));
         let monitor = self.state.settings.monitor;
+        let screen = self.services.screen.clone();
         let tx = self.inbox_tx.clone();
         let ctx = self.ctx.clone();
         let spawned = std::thread::Builder::new()
             .name("seesay-screenshot".into())
             .spawn(move || {
                 std::thread::sleep(delay);
-                let result = sources::capture_screen(monitor);
+                let result = match what {
+                    Capture::Screen => screen
+                        .screen(monitor)
+                        .map(|image| ("Screenshot".to_owned(), image)),
+                    Capture::Window => screen
+                        .active_window()
+                        .map(|shot| (format!("Window: {}", shot.label), shot.image)),
+                };
                 let _ = tx.send(Inbox::Screenshot(result));
                 ctx.request_repaint();
             });

@@ -4,6 +4,7 @@
 //! commands and drains the worker's events. The model lives on the worker thread; this module
 //! never sees a tensor.
 
+mod hotkey;
 mod loader;
 mod logic;
 mod panels;
@@ -18,7 +19,7 @@ use anyhow::Context as _;
 
 use crate::captioner::ModelSource;
 use crate::device::DeviceChoice;
-use crate::sources::{Clipboard, SystemClipboard};
+use crate::sources::{Clipboard, ScreenCapture, SystemClipboard, SystemScreen};
 use crate::speech::{SilentSpeaker, Speaker, TtsSpeaker};
 use crate::worker::Worker;
 
@@ -36,6 +37,10 @@ pub struct AppConfig {
     pub device: DeviceChoice,
     /// Print each caption and error to stdout (`SEESAY_PRINT_CAPTIONS=1`), for scripted checks.
     pub print_captions: bool,
+    /// Where to listen for `seesay --describe-screen` (None: do not listen, as in tests).
+    pub remote_socket: Option<PathBuf>,
+    /// Grab the global keys Ctrl+Alt+S and Ctrl+Alt+W (off in tests: they are system-wide).
+    pub global_hotkeys: bool,
 }
 
 impl AppConfig {
@@ -46,6 +51,8 @@ impl AppConfig {
             model,
             device: DeviceChoice::Auto,
             print_captions: std::env::var_os("SEESAY_PRINT_CAPTIONS").is_some_and(|v| v != "0"),
+            remote_socket: Some(crate::remote::socket_path()),
+            global_hotkeys: true,
         }
     }
 }
@@ -56,6 +63,8 @@ pub struct Services {
     pub speaker: Box<dyn Speaker>,
     /// The clipboard.
     pub clipboard: Box<dyn Clipboard>,
+    /// Screenshots of the screen and of the active window (shared with the capture thread).
+    pub screen: std::sync::Arc<dyn ScreenCapture>,
 }
 
 impl Services {
@@ -68,6 +77,7 @@ impl Services {
         Self {
             speaker,
             clipboard: Box::new(SystemClipboard::new()),
+            screen: std::sync::Arc::new(SystemScreen),
         }
     }
 }
@@ -75,7 +85,8 @@ impl Services {
 /// Messages from short-lived helper threads (file dialogs, screenshots) to the app.
 enum Inbox {
     Opened(Option<PathBuf>),
-    Screenshot(Result<image::DynamicImage, String>),
+    /// A capture of the screen or of a window: its label and pixels, or why it failed.
+    Screenshot(Result<(String, image::DynamicImage), String>),
 }
 
 /// The eframe app.
@@ -86,6 +97,10 @@ pub struct SeesayApp {
     /// pictures are decoded in place).
     loader: Option<loader::Loader>,
     services: Services,
+    /// Requests from `seesay --describe-screen` (None: not listening).
+    remote: Option<crate::remote::Listener>,
+    /// The global keys (None: not registered).
+    hotkeys: Option<hotkey::Hotkeys>,
     ctx: egui::Context,
     inbox_tx: mpsc::Sender<Inbox>,
     inbox_rx: mpsc::Receiver<Inbox>,
@@ -117,6 +132,8 @@ impl SeesayApp {
             worker: None,
             loader: None,
             services,
+            remote: None,
+            hotkeys: None,
             ctx: ctx.clone(),
             inbox_tx,
             inbox_rx,
@@ -139,6 +156,12 @@ impl SeesayApp {
             Err(e) => app.log(&format!("no image loading thread ({e}); decoding in place")),
         }
         app.init_speech();
+        if let Some(path) = &config.remote_socket {
+            app.listen(path);
+        }
+        if config.global_hotkeys {
+            app.grab_hotkeys();
+        }
         if let Some(first) = config.paths.first() {
             app.commands.push(Command::Open(first.clone()));
         }
@@ -163,6 +186,7 @@ impl eframe::App for SeesayApp {
         self.drain_events(std::time::Duration::from_millis(10));
         self.drain_inbox();
         self.drain_loader();
+        self.drain_remote();
         self.read_shortcuts(ctx);
         self.read_dropped_files(ctx);
         self.run_commands();

@@ -22,6 +22,15 @@ pub(super) const SHORTCUTS: &[(&str, &str)] = &[
         "Ctrl+Shift+S",
         "Take a screenshot (the window hides itself)",
     ),
+    (
+        "Ctrl+Shift+W",
+        "Describe the active window (the window hides itself)",
+    ),
+    ("Ctrl+Alt+S", "Describe the screen, from any program (X11)"),
+    (
+        "Ctrl+Alt+W",
+        "Describe the active window, from any program (X11)",
+    ),
     ("F5", "Speak the caption again"),
     ("Escape", "Stop speaking; close panels"),
     ("Ctrl+C", "Copy the caption (for alt text)"),
@@ -96,6 +105,13 @@ fn toolbar_ui(ui: &mut Ui, state: &mut AppState) -> Vec<Command> {
             "Screenshot",
             "Describe the screen; this window hides meanwhile (Ctrl+Shift+S)",
             Command::Screenshot,
+        );
+        button(
+            ui,
+            "Describe window",
+            "Describe the active window, not this one; this window hides meanwhile \
+             (Ctrl+Shift+W)",
+            Command::ScreenshotWindow,
         );
         ui.separator();
         button(ui, "Speak", "Speak the caption again (F5)", Command::Speak);

@@ -183,6 +183,8 @@ pub enum Command {
     SpeakLine(String),
     /// Hide the window and capture the screen.
     Screenshot,
+    /// Hide the window and capture the active window (not seesay's).
+    ScreenshotWindow,
     /// Move through the folder.
     Navigate(Nav),
     /// Speak the caption (again).

@@ -14,6 +14,7 @@ mod caption;
 mod describe;
 mod eval;
 mod kind;
+mod shortcut;
 mod speak;
 mod train;
 
@@ -25,6 +26,7 @@ use clap::{Args, Parser, Subcommand};
 
 use seesay::captioner::ModelSource;
 use seesay::device::DeviceChoice;
+use seesay::remote::Request;
 
 /// seesay tells you what is in a picture, out loud.
 #[derive(Debug, Parser)]
@@ -37,6 +39,13 @@ struct Cli {
     /// A model directory made by `seesay train`, for the app (default: the bundled model).
     #[arg(long, value_name = "DIR")]
     model: Option<PathBuf>,
+    /// Describe the screen now: asks the running seesay, or describes and speaks here (bind it
+    /// to a key in the desktop's keyboard settings; this is what works on Wayland).
+    #[arg(long, conflicts_with_all = ["paths", "describe_window"])]
+    describe_screen: bool,
+    /// Describe the active window now, like --describe-screen.
+    #[arg(long, conflicts_with = "paths")]
+    describe_window: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,6 +119,12 @@ pub fn run() -> Result<ExitCode> {
                 );
             }
             let model = cli.model.map_or(ModelSource::Bundled, ModelSource::Dir);
+            if cli.describe_screen {
+                return shortcut::run(Request::DescribeScreen, model);
+            }
+            if cli.describe_window {
+                return shortcut::run(Request::DescribeWindow, model);
+            }
             seesay::app::run(cli.paths, model)?;
             Ok(ExitCode::SUCCESS)
         }

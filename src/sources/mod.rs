@@ -8,4 +8,7 @@ pub mod screenshot;
 
 pub use clipboard::{Clipboard, ClipboardContent, MemoryClipboard, SystemClipboard};
 pub use file::{is_image_path, list_images, resolve, Opened};
-pub use screenshot::{capture_screen, monitors, MonitorInfo};
+pub use screenshot::{
+    capture_active_window, capture_screen, choose_window, monitors, MemoryScreen, MonitorInfo,
+    ScreenCapture, SystemScreen, WindowInfo, WindowShot,
+};
