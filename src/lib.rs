@@ -15,6 +15,7 @@ pub mod error;
 pub mod eval;
 pub mod feature_cache;
 pub mod guided;
+pub mod inspect;
 pub mod kind;
 pub mod metrics;
 pub mod model;

@@ -4,6 +4,7 @@ mod bench;
 mod caption;
 mod describe;
 mod eval;
+mod inspect;
 mod kind;
 mod speak;
 mod train;
@@ -47,6 +48,8 @@ enum Verb {
     Bench(bench::BenchArgs),
     /// Fit the photo / screen / document / chart classifier (assets/kind.json) and measure it.
     KindTrain(kind::KindTrainArgs),
+    /// Look inside the model: word neighbours, novelty of its captions.
+    Inspect(inspect::InspectArgs),
 }
 
 /// Options every model-using verb shares.
@@ -90,6 +93,7 @@ pub fn run() -> Result<ExitCode> {
         Some(Verb::Speak(args)) => speak::run(&args),
         Some(Verb::Bench(args)) => bench::run(&args),
         Some(Verb::KindTrain(args)) => kind::run(&args),
+        Some(Verb::Inspect(args)) => inspect::run(&args),
         None => {
             let model = cli.model.map_or(ModelSource::Bundled, ModelSource::Dir);
             seesay::app::run(cli.paths, model)?;
