@@ -2,5 +2,7 @@
 //! where in the picture each word comes from.
 
 pub mod neighbours;
+pub mod novelty;
 
 pub use neighbours::{nearest_words, Neighbour};
+pub use novelty::{Novelty, NoveltyIndex};
