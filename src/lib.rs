@@ -16,6 +16,7 @@ pub mod error;
 pub mod eval;
 pub mod feature_cache;
 pub mod guided;
+pub mod inspect;
 pub mod jpeg;
 pub mod kind;
 pub mod metrics;

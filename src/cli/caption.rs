@@ -39,6 +39,9 @@ pub struct CaptionArgs {
     /// Print one JSON object per file with candidates, per-word probabilities and timings.
     #[arg(long)]
     json: bool,
+    /// With --json: compare the best caption with this dataset's training captions (novelty).
+    #[arg(long, value_name = "DIR", requires = "json")]
+    novelty_data: Option<PathBuf>,
     /// Plain beam search: do not let the ImageNet head's objects guide the caption.
     #[arg(long)]
     no_guide: bool,
@@ -75,6 +78,9 @@ struct JsonLine<'a> {
     objects: &'a [ObjectGroup],
     candidates: &'a [CaptionCandidate],
     timings_ms: JsonTimings,
+    /// Whether the best caption is a training caption, and the closest one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    novelty: Option<seesay::inspect::Novelty>,
 }
 
 #[derive(Serialize)]
@@ -91,6 +97,10 @@ pub fn run(args: &CaptionArgs) -> Result<ExitCode> {
     let captioner = Captioner::load(&args.model.source(), &device)
         .context("cannot load the captioning model")?;
     let mut describer = Describer::new(captioner);
+    let novelty = match &args.novelty_data {
+        Some(dir) => Some(super::inspect::training_index(dir)?),
+        None => None,
+    };
     let mut told = false;
     let opts = CaptionOptions {
         beam_size: usize::from(args.beam),
@@ -137,6 +147,7 @@ pub fn run(args: &CaptionArgs) -> Result<ExitCode> {
                             ocr_ms: d.timings.ocr_ms,
                             regions_ms: d.timings.regions_ms,
                         },
+                        novelty: novelty.as_ref().map(|i| i.check(&best.text)),
                     };
                     serde_json::to_writer(&mut out, &line)?;
                     writeln!(out)?;

@@ -13,6 +13,7 @@ mod bench;
 mod caption;
 mod describe;
 mod eval;
+mod inspect;
 mod kind;
 mod shortcut;
 mod speak;
@@ -65,6 +66,8 @@ enum Verb {
     Bench(bench::BenchArgs),
     /// Fit the photo / screen / document / chart classifier (assets/kind.json) and measure it.
     KindTrain(kind::KindTrainArgs),
+    /// Look inside the model: word neighbours, novelty of its captions.
+    Inspect(inspect::InspectArgs),
 }
 
 /// Options every model-using verb shares.
@@ -108,6 +111,7 @@ pub fn run() -> Result<ExitCode> {
         Some(Verb::Speak(args)) => speak::run(&args),
         Some(Verb::Bench(args)) => bench::run(&args),
         Some(Verb::KindTrain(args)) => kind::run(&args),
+        Some(Verb::Inspect(args)) => inspect::run(&args),
         None => {
             // `seesay captoin x.jpg` is a mistyped verb, not a picture to open in a window.
             if let Some(unknown) = cli.paths.iter().find(|p| std::fs::metadata(p).is_err()) {

@@ -95,6 +95,17 @@ impl Decoder {
         &self.cfg
     }
 
+    /// The word embedding table (`embed.weight`, vocab × embed_dim), for inspecting the model.
+    pub fn embeddings(&self) -> &Tensor {
+        self.embed.embeddings()
+    }
+
+    /// The output layer's word rows (`out.weight`, vocab × hidden_dim): a second embedding,
+    /// of the words the model predicts rather than reads.
+    pub fn output_embeddings(&self) -> &Tensor {
+        self.out.weight()
+    }
+
     /// Feeds the image (x₋₁) into a zero state: the state the start token is fed to.
     pub fn image_state(&self, features: &Tensor) -> Result<DecoderState> {
         let x = self.img_proj.forward(features)?;
