@@ -131,8 +131,9 @@ mod tests {
                 .all(|(_, &w)| w != p && w != s && w != vocab::END_ID));
             changed += mixed.iter().zip(&inputs).filter(|(a, b)| a != b).count();
         }
-        // Six words per call, and an untrained model over 30 tokens rarely samples the gold one.
-        assert!(changed > 200, "only {changed} of 300 words were replaced");
+        // Six words per call, and an untrained model over 30 tokens rarely samples the gold one
+        // (its initialisation is random, so the bound leaves room for a peaked one).
+        assert!(changed > 150, "only {changed} of 300 words were replaced");
         Ok(())
     }
 }
