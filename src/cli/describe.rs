@@ -36,7 +36,7 @@ pub struct DescribeArgs {
     #[arg(long)]
     batch: Option<usize>,
     /// Beam width.
-    #[arg(long = "beam", default_value_t = 3)]
+    #[arg(long = "beam", default_value_t = 3, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
     beam: usize,
     /// Candidates to keep per image.
     #[arg(long, default_value_t = 3)]

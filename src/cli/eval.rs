@@ -25,7 +25,7 @@ pub struct EvalArgs {
     #[arg(long, default_value = "test")]
     split: String,
     /// Beam width.
-    #[arg(long = "beam", default_value_t = 3)]
+    #[arg(long = "beam", default_value_t = 3, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
     beam: usize,
     /// Print the scores as JSON.
     #[arg(long)]

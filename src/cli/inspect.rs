@@ -39,7 +39,7 @@ struct NoveltyArgs {
     #[arg(long, default_value = "test")]
     split: String,
     /// Beam width.
-    #[arg(long = "beam", default_value_t = 3)]
+    #[arg(long = "beam", default_value_t = 3, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
     beam: usize,
     /// Caption at most this many images.
     #[arg(long, value_name = "N")]
