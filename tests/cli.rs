@@ -371,3 +371,32 @@ fn without_tesseract_photos_are_still_captioned_and_one_line_says_what_to_instal
         .collect();
     assert_eq!(told.len(), 1, "one line says what to install: {stderr}");
 }
+
+#[test]
+fn train_refuses_impossible_options_before_reading_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-folder");
+    std::fs::write(&file, b"x").unwrap();
+    let file = file.to_str().unwrap().to_owned();
+    for (option, value) in [
+        ("--lr", "NaN"),
+        ("--lr", "-1"),
+        ("--dropout", "2"),
+        ("--label-smoothing", "2"),
+        ("--clip", "-5"),
+        ("--epochs", "0"),
+        ("--hidden", "0"),
+        ("--out", file.as_str()),
+    ] {
+        // The dataset does not exist: an option check that came after reading it would say so.
+        let arg = format!("{option}={value}");
+        let out = seesay(&["train", "--data", "/nonexistent-dataset", &arg]);
+        assert!(!out.status.success(), "{option} {value} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(option), "{option} {value}: {err}");
+        assert!(
+            !err.contains("nonexistent-dataset"),
+            "{option} {value}: {err}"
+        );
+    }
+}

@@ -95,8 +95,50 @@ enum SelectArg {
     Bleu4,
 }
 
+/// Refuses options that would only fail (or silently train nothing) after the dataset and
+/// the features are loaded, saying what a sensible value is.
+fn check(args: &TrainArgs) -> Result<()> {
+    let positive = |x: f64| x.is_finite() && x > 0.0;
+    anyhow::ensure!(
+        positive(args.lr),
+        "--lr must be a positive number; 1.5e-3 is typical"
+    );
+    anyhow::ensure!(
+        (0.0..1.0).contains(&args.dropout),
+        "--dropout must be in [0, 1); 0.4 is typical"
+    );
+    anyhow::ensure!(
+        (0.0..1.0).contains(&args.label_smoothing),
+        "--label-smoothing must be in [0, 1); 0 turns it off"
+    );
+    anyhow::ensure!(
+        positive(args.clip),
+        "--clip must be a positive number; 5 is typical"
+    );
+    anyhow::ensure!(
+        args.weight_decay.is_finite() && args.weight_decay >= 0.0,
+        "--weight-decay must be 0 or more; 0.01 is typical"
+    );
+    anyhow::ensure!(args.epochs > 0, "--epochs must be at least 1");
+    anyhow::ensure!(
+        args.hidden > 0,
+        "--hidden must be at least 1; 512 is typical"
+    );
+    anyhow::ensure!(
+        (1..=64).contains(&args.beam),
+        "--beam must be between 1 and 64; 3 is typical"
+    );
+    anyhow::ensure!(
+        !args.out.exists() || args.out.is_dir(),
+        "--out {} exists and is not a folder: choose a folder for the model",
+        args.out.display()
+    );
+    Ok(())
+}
+
 /// Runs training and prints the summary.
 pub fn run(args: &TrainArgs) -> Result<ExitCode> {
+    check(args)?;
     let selected = seesay::device::select(args.device)?;
     if let Some(note) = &selected.note {
         eprintln!("seesay: {note}");
