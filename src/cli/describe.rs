@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use seesay::captioner::{CaptionCandidate, CaptionOptions, Captioner};
-use seesay::sources::file::is_image_path;
+use seesay::sources::file::{is_image_path, sniffs_as_image};
 
 use super::ModelArgs;
 
@@ -82,6 +82,13 @@ pub fn run(args: &DescribeArgs) -> Result<ExitCode> {
     let mut walk = Walk::default();
     walk.folder(&args.folder, args.recursive, &mut images)
         .with_context(|| format!("cannot list {}", args.folder.display()))?;
+    if walk.not_pictures > 0 {
+        eprintln!(
+            "seesay: skipped {} files that are not pictures seesay reads (JPEG, PNG, GIF, BMP, \
+             WebP, TIFF), judged by their content",
+            walk.not_pictures
+        );
+    }
     for (path, why) in &walk.skipped {
         eprintln!("seesay: skipped {}: {why}", path.display());
     }
@@ -218,6 +225,8 @@ fn check_out(out: &Path) -> Result<()> {
 struct Walk {
     seen: HashSet<(u64, u64)>,
     skipped: Vec<(PathBuf, String)>,
+    /// Files left out because their content is not a picture seesay reads.
+    not_pictures: usize,
 }
 
 impl Walk {
@@ -249,6 +258,11 @@ impl Walk {
                 }
             } else if is_image_path(&path) {
                 out.push(path);
+            } else if sniffs_as_image(&path) == Some(true) {
+                // A picture whose name does not say so (a JPEG saved as .heic).
+                out.push(path);
+            } else {
+                self.not_pictures += 1;
             }
         }
         Ok(())

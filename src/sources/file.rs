@@ -13,6 +13,15 @@ pub fn is_image_path(path: &Path) -> bool {
         .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
+/// Whether a file's first bytes are those of a picture format seesay reads, whatever its name
+/// says (a JPEG saved as .heic, a PNG without an extension). `None` when it cannot be read.
+pub fn sniffs_as_image(path: &Path) -> Option<bool> {
+    let (mut file, _) = crate::open::open_regular(path).ok()?;
+    let mut head = [0u8; 64];
+    let n = crate::open::read_head(&mut file, &mut head).ok()?;
+    Some(image::guess_format(&head[..n]).is_ok())
+}
+
 /// The image files directly inside `dir`, sorted by name (case-insensitive, numbers in order).
 pub fn list_images(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let entries = std::fs::read_dir(dir)
@@ -138,5 +147,21 @@ mod tests {
     fn recognises_image_extensions() {
         assert!(is_image_path(Path::new("a/B.JPG")));
         assert!(!is_image_path(Path::new("notes.txt")));
+    }
+
+    #[test]
+    fn content_not_the_name_tells_a_picture() {
+        let dir = tempfile::tempdir().unwrap();
+        let jpeg = dir.path().join("holiday.heic");
+        std::fs::copy(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/assets/examples/chelsea.jpg"),
+            &jpeg,
+        )
+        .unwrap();
+        assert_eq!(sniffs_as_image(&jpeg), Some(true));
+        let text = dir.path().join("notes.png");
+        std::fs::write(&text, b"just some words").unwrap();
+        assert_eq!(sniffs_as_image(&text), Some(false));
+        assert_eq!(sniffs_as_image(&dir.path().join("missing")), None);
     }
 }
