@@ -124,15 +124,15 @@ fn toolbar_ui(ui: &mut Ui, state: &mut AppState) -> Vec<Command> {
         );
         ui.checkbox(&mut state.settings.auto_speak, "Auto-speak")
             .on_hover_text("Speak each caption as soon as it is ready");
-        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-            button(ui, "Help", "Keyboard shortcuts (F1)", Command::ToggleHelp);
-            button(
-                ui,
-                "Settings",
-                "Beam size, voice, theme and text size (Ctrl+Comma)",
-                Command::ToggleSettings,
-            );
-        });
+        // Inline, not right-aligned: in a wrapping row a right-aligned group is drawn over the
+        // buttons before it when the window is narrow.
+        button(
+            ui,
+            "Settings",
+            "Beam size, voice, theme and text size (Ctrl+Comma)",
+            Command::ToggleSettings,
+        );
+        button(ui, "Help", "Keyboard shortcuts (F1)", Command::ToggleHelp);
     });
     ui.add_space(2.0);
     out
@@ -487,15 +487,7 @@ fn details_ui(ui: &mut Ui, description: &Description) -> Vec<Command> {
     let mut out = Vec::new();
     let captioned = &description.captioned;
     egui::ScrollArea::vertical().show(ui, |ui| {
-        ui.label(format!(
-            "Kind of picture: {} ({:.0}% sure)",
-            description.kind,
-            description.kind_probs[PictureKind::ALL
-                .iter()
-                .position(|&k| k == description.kind)
-                .unwrap_or(0)]
-                * 100.0
-        ));
+        ui.label(format!("Kind of picture: {}", description.kind));
         if let Some(note) = &description.note {
             ui.label(RichText::new(note).italics());
         }
@@ -568,7 +560,7 @@ fn details_ui(ui: &mut Ui, description: &Description) -> Vec<Command> {
         ui.separator();
         ui.label(RichText::new("Candidates").strong());
         // The caption column takes the width the other four leave, so captions wrap by words.
-        let caption_width = (ui.available_width() - 320.0).max(120.0);
+        let caption_width = (ui.available_width() - 290.0).max(90.0);
         egui::Grid::new("candidates")
             .striped(true)
             .num_columns(5)
@@ -598,7 +590,13 @@ fn details_ui(ui: &mut Ui, description: &Description) -> Vec<Command> {
                     ));
                     ui.label(pct);
                     ui.label(format!("{:.2}", c.log_prob));
-                    ui.label(search_label(c.constraint.as_ref()));
+                    let search = if c.constraint.is_some() {
+                        "guided"
+                    } else {
+                        "free"
+                    };
+                    ui.label(search)
+                        .on_hover_text(search_label(c.constraint.as_ref()));
                     ui.end_row();
                 }
             });
