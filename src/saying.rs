@@ -22,6 +22,29 @@ pub fn sentence_case(text: &str) -> String {
     }
 }
 
+/// "a elephant" → "an elephant": the decoder, and guidance that puts an object word after
+/// its "a", do not always agree the article with the word after it.
+pub fn agree_articles(text: &str) -> String {
+    let words: Vec<&str> = text.split(' ').collect();
+    let mut out: Vec<&str> = Vec::with_capacity(words.len());
+    for (i, w) in words.iter().enumerate() {
+        let next = words
+            .get(i + 1)
+            .map(|n| n.to_lowercase())
+            .unwrap_or_default();
+        let vowel_sound = next.starts_with(['a', 'e', 'i', 'o', 'u'])
+            && !["uni", "use", "usu", "eu", "one", "once"]
+                .iter()
+                .any(|p| next.starts_with(p));
+        out.push(match *w {
+            "a" if vowel_sound => "an",
+            "A" if vowel_sound => "An",
+            other => other,
+        });
+    }
+    out.join(" ")
+}
+
 /// Whether `text` holds `phrase` as whole words (case-insensitive).
 fn mentions(text: &str, phrase: &str) -> bool {
     let words: Vec<String> = words(text);
@@ -101,7 +124,7 @@ fn with_article(word: &str) -> String {
 /// caption is offered as a guess: the part most likely to be right is heard first.
 pub fn photo(caption: &str, objects: &[ObjectGroup], certainty: Certainty) -> String {
     let note = object_note(caption, objects);
-    let said = sentence_case(caption);
+    let said = sentence_case(&agree_articles(caption));
     let caption_names_group = objects.first().is_some_and(|top| {
         let trimmed_caption = words(caption).join(" ");
         mentions(&trimmed_caption, &words(&top.word).join(" "))
@@ -196,6 +219,18 @@ mod tests {
         );
         let none = [group("dog", 0.2, "a beagle", 0.1)];
         assert_eq!(photo("a man runs", &none, Certainty::Sure), "A man runs.");
+    }
+
+    #[test]
+    fn articles_agree_with_the_next_word() {
+        assert_eq!(
+            agree_articles("a elephant is near a uniform and a owl"),
+            "an elephant is near a uniform and an owl"
+        );
+        assert_eq!(
+            photo("a elephant walks", &[], Certainty::Sure),
+            "An elephant walks."
+        );
     }
 
     #[test]
