@@ -42,6 +42,15 @@ impl GuidePolicy {
             ..Self::default()
         }
     }
+
+    /// The default policy, or plain search when `no_guide` (the CLI's `--no-guide`).
+    pub fn unless(no_guide: bool) -> Self {
+        if no_guide {
+            Self::off()
+        } else {
+            Self::default()
+        }
+    }
 }
 
 /// Why a candidate was searched for.

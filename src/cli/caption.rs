@@ -107,11 +107,7 @@ pub fn run(args: &CaptionArgs) -> Result<ExitCode> {
         candidates: usize::from(args.candidates.min(args.beam)),
         max_len: usize::from(args.max_len),
         length_norm: args.length_norm,
-        guide: if args.no_guide {
-            GuidePolicy::off()
-        } else {
-            GuidePolicy::default()
-        },
+        guide: GuidePolicy::unless(args.no_guide),
     };
     let mut failed = 0usize;
     let stdout = std::io::stdout();

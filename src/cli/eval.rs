@@ -136,11 +136,7 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
     }
     let decoders: Vec<&seesay::model::Decoder> =
         std::iter::once(&model.decoder).chain(&others).collect();
-    let mut policy = if args.no_guide {
-        GuidePolicy::off()
-    } else {
-        GuidePolicy::default()
-    };
+    let mut policy = GuidePolicy::unless(args.no_guide);
     if let Some(p) = args.guide_include_min {
         policy.include_min = p;
     }

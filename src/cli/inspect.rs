@@ -192,11 +192,7 @@ fn novelty(args: &NoveltyArgs) -> Result<ExitCode> {
         .filter_map(|e| features.get(&e.id).map(|f| (*e, f.as_slice())))
         .collect();
     let feats: Vec<&[f32]> = kept.iter().map(|(_, f)| *f).collect();
-    let policy = if args.no_guide {
-        GuidePolicy::off()
-    } else {
-        GuidePolicy::default()
-    };
+    let policy = GuidePolicy::unless(args.no_guide);
     let captions = seesay::eval::caption_features(
         &[&model.decoder],
         Some(&model.encoder),
