@@ -158,6 +158,13 @@ impl Describer {
             }
         };
         let ocr_ms = ms(t1);
+        // A screen, page or chart is text; one with no confident word read is far more likely
+        // a photo the kind classifier has not seen the like of (a cup on white, a tool), and
+        // hiding a photo behind "I could not read any text" is the worse mistake.
+        let kind = match &reading {
+            Some(r) if mode == Mode::Auto && r.confident_words().is_empty() => PictureKind::Photo,
+            _ => kind,
+        };
 
         let t2 = Instant::now();
         let regions = if kind == PictureKind::Screen {
