@@ -1,6 +1,8 @@
 //! Image features computed once by the frozen encoder and cached on disk.
 //!
-//! The cache is a safetensors file with one 1280-d tensor per image id. Its file name
+//! The cache is a safetensors file with one 1280-d tensor per image, named by the image id and
+//! the file's size and modification time, so an image replaced under the same name is encoded
+//! again instead of being scored with the old picture's features. The cache file's name
 //! carries a hash of the encoder weights, so a changed encoder never reuses stale features.
 
 use std::collections::HashMap;
@@ -25,13 +27,40 @@ const SAVE_EVERY: usize = 1024;
 /// Features by image id.
 pub type Features = HashMap<String, Vec<f32>>;
 
+/// Between the image id and its file's stamp in a cache key; a stamp never holds it, so the
+/// last one splits the key even when the id does.
+const STAMP_SEPARATOR: char = '#';
+
+/// What identifies one version of an image file: its size and modification time (ns), or
+/// `None` when the file cannot be examined (it is then never served from the cache).
+pub fn stamp(path: &Path) -> Option<String> {
+    let meta = std::fs::metadata(path).ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some(format!("{}b{}ns", meta.len(), modified.as_nanos()))
+}
+
+/// The key of an image's features in the cache file.
+pub fn key(id: &str, stamp: &str) -> String {
+    format!("{id}{STAMP_SEPARATOR}{stamp}")
+}
+
+/// The id in a cache key (keys of older caches, without a stamp, give `None`: never matched).
+fn id_of(key: &str) -> Option<&str> {
+    key.rsplit_once(STAMP_SEPARATOR).map(|(id, _)| id)
+}
+
 /// The cache file for one encoder inside `dir`.
 pub fn cache_path(dir: &Path, encoder_sha256: &str) -> PathBuf {
     let short = encoder_sha256.get(..16).unwrap_or(encoder_sha256);
     dir.join(format!("features-{short}.safetensors"))
 }
 
-/// Reads a cache file; a missing file is an empty cache, a damaged one an error.
+/// Reads a cache file (features by [`key`]); a missing file is an empty cache, a damaged one an
+/// error.
 pub fn load(path: &Path) -> Result<Features> {
     if !path.exists() {
         return Ok(Features::new());
@@ -64,9 +93,11 @@ pub fn save(path: &Path, features: &Features) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
-/// One image to encode: its id and file.
+/// One image to encode: its cache key, its id and its file.
 pub struct Job<'a> {
-    /// Key in the cache.
+    /// Key in the cache (see [`key`]).
+    pub key: String,
+    /// The image id, as reported when the file cannot be read.
     pub id: &'a str,
     /// Where the image is.
     pub path: &'a Path,
@@ -83,7 +114,10 @@ pub fn fill(
     device: &Device,
     path: &Path,
 ) -> Result<Vec<(String, String)>> {
-    let todo: Vec<&Job> = jobs.iter().filter(|j| !cache.contains_key(j.id)).collect();
+    let todo: Vec<&Job> = jobs
+        .iter()
+        .filter(|j| !cache.contains_key(&j.key))
+        .collect();
     let mut failures = Vec::new();
     if todo.is_empty() {
         return Ok(failures);
@@ -96,32 +130,32 @@ pub fn fill(
     let started = Instant::now();
     let mut since_save = 0;
     for chunk in todo.chunks(BATCH) {
-        let decoded: Vec<(&str, Result<image::RgbImage>)> = chunk
+        let decoded: Vec<(&Job, Result<image::RgbImage>)> = chunk
             .par_iter()
             .map(|j| {
                 (
-                    j.id,
+                    *j,
                     preprocess::load_image(j.path).map(|i| preprocess::prepare(&i)),
                 )
             })
             .collect();
-        let mut ids = Vec::with_capacity(chunk.len());
+        let mut done = Vec::with_capacity(chunk.len());
         let mut images = Vec::with_capacity(chunk.len());
-        for (id, r) in decoded {
+        for (job, r) in decoded {
             match r {
                 Ok(img) => {
-                    ids.push(id);
+                    done.push(job);
                     images.push(img);
                 }
-                Err(e) => failures.push((id.to_owned(), e.to_string())),
+                Err(e) => failures.push((job.id.to_owned(), e.to_string())),
             }
         }
         if !images.is_empty() {
             let x = preprocess::to_tensor(&images, norm, device)?;
             let f = encoder.forward(&x)?.features.to_device(&Device::Cpu)?;
-            for (id, row) in ids.iter().zip(f.to_vec2::<f32>()?) {
+            for (job, row) in done.iter().zip(f.to_vec2::<f32>()?) {
                 debug_assert_eq!(row.len(), FEATURE_DIM);
-                cache.insert((*id).to_owned(), row);
+                cache.insert(job.key.clone(), row);
             }
         }
         bar.inc(chunk.len() as u64);
@@ -158,11 +192,21 @@ pub fn cached<'a>(
     let jobs: Vec<Job> = entries
         .iter()
         .map(|e| Job {
+            // A file that cannot be examined gets a key no cache holds; reading it then fails
+            // and is reported like any unreadable image.
+            key: key(
+                &e.id,
+                &stamp(&e.path).unwrap_or_else(|| "unreadable".into()),
+            ),
             id: &e.id,
             path: &e.path,
         })
         .collect();
-    if jobs.iter().any(|j| !cache.contains_key(j.id)) {
+    // Features of the images' earlier versions (and of keys without a stamp, from older
+    // caches) would only grow the file.
+    let current: HashMap<&str, &str> = jobs.iter().map(|j| (j.id, j.key.as_str())).collect();
+    cache.retain(|k, _| id_of(k).is_some_and(|id| current.get(id).is_none_or(|now| now == k)));
+    if jobs.iter().any(|j| !cache.contains_key(&j.key)) {
         let encoder = crate::model::load_encoder(encoder_files, device)?;
         let failures = fill(
             &mut cache,
@@ -182,7 +226,11 @@ pub fn cached<'a>(
             }
         }
     }
-    Ok(cache)
+    // Each image's features under its plain id, from the key of its file as it is now.
+    Ok(jobs
+        .iter()
+        .filter_map(|j| cache.get(&j.key).map(|f| (j.id.to_owned(), f.clone())))
+        .collect())
 }
 
 fn sanitize(name: &str) -> String {

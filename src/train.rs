@@ -180,6 +180,11 @@ const STATE_DIR: &str = "checkpoint";
 pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<TrainReport> {
     let encoder_files = ModelFiles::bundled()?;
     let enc_cfg = EncoderConfig::lite0();
+    if opts.epochs == 0 {
+        return Err(Error::Other(
+            "training for 0 epochs would write no model; ask for at least 1".into(),
+        ));
+    }
     let train_imgs = limited(data.split(Split::Train), opts.max_train_images);
     let dev_imgs = limited(data.split(Split::Dev), opts.max_dev_images);
     if train_imgs.is_empty() || dev_imgs.is_empty() {
@@ -311,7 +316,8 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
         let mut rng =
             StdRng::seed_from_u64(opts.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64));
         let batches = length_bucketed_batches(&examples, opts.batch_size, &mut rng);
-        let bar = ProgressBar::new(steps_per_epoch as u64);
+        // Length buckets can make a few more batches than the schedule's steps per epoch.
+        let bar = ProgressBar::new(batches.len() as u64);
         bar.set_style(
             ProgressStyle::with_template("epoch {prefix} {bar:30} {pos}/{len}  {msg}  ETA {eta}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -333,12 +339,24 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
             // Only real words reach the vocabulary layer, the costliest matmul: padding is skipped.
             let logits = decoder.logits(&hidden.index_select(&b.positions, 0)?)?;
             let loss = token_loss(&logits, &b.targets, opts.label_smoothing)?;
+            let l = f64::from(loss.to_scalar::<f32>()?);
+            // Checked before the step, so the weights kept in memory (and any checkpoint) are
+            // never updated from a non-finite loss.
+            if !l.is_finite() {
+                bar.finish_and_clear();
+                let at = format!(
+                    "the loss became {l} at epoch {}, batch {} of {}",
+                    epoch + 1,
+                    bar.position() + 1,
+                    batches.len()
+                );
+                return Err(diverged(&at, &report, opts));
+            }
             let grads = loss.backward()?;
             adam.step(&grads, lr, opts.clip)?;
             if let Some(avg) = average.as_mut() {
                 avg.update()?;
             }
-            let l = f64::from(loss.to_scalar::<f32>()?);
             loss_sum += l * b.n_tokens as f64;
             tokens += b.n_tokens;
             let secs = t0.elapsed().as_secs_f64().max(1e-9);
@@ -354,13 +372,18 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
                     "epoch {} batch {}/{}  {msg}",
                     epoch + 1,
                     bar.position(),
-                    steps_per_epoch
+                    batches.len()
                 );
             }
             bar.set_message(msg);
         }
         let train_secs = t0.elapsed().as_secs_f64();
         bar.finish_and_clear();
+        // A finite loss can still come with an overflowing gradient step.
+        if !all_finite(&vars)? {
+            let at = format!("the weights became non-finite during epoch {}", epoch + 1);
+            return Err(diverged(&at, &report, opts));
+        }
         let score_of = |dev: &Scores| match opts.select {
             Selection::Cider => dev.cider_d,
             Selection::Bleu4 => dev.bleu[3],
@@ -453,6 +476,40 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
         )?;
     }
     Ok(report)
+}
+
+/// True when no weight is NaN or infinite.
+fn all_finite(vars: &[(String, candle_core::Var)]) -> Result<bool> {
+    for (_, v) in vars {
+        let values = v
+            .as_tensor()
+            .flatten_all()?
+            .to_dtype(DType::F32)?
+            .to_vec1::<f32>()?;
+        if !values.iter().all(|x| x.is_finite()) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The error of a run whose loss or weights stopped being numbers: where it happened, what
+/// was kept, and what to change.
+fn diverged(at: &str, report: &TrainReport, opts: &TrainOptions) -> Error {
+    let kept = if report.best_epoch > 0 {
+        format!(
+            "the model of epoch {} (the best before it) is kept in {}",
+            report.best_epoch,
+            opts.out.display()
+        )
+    } else {
+        "no model was written".to_owned()
+    };
+    Error::Other(format!(
+        "training diverged: {at}; {kept}. Try a lower --lr (this run used {:?}) or a smaller \
+         --clip (this run used {:?})",
+        opts.lr, opts.clip
+    ))
 }
 
 /// Draws every initial weight from `seed`, as PyTorch initialises these layers:

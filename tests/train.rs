@@ -106,7 +106,11 @@ fn the_feature_cache_is_reused_and_a_changed_encoder_invalidates_it() {
     let path =
         seesay::feature_cache::cache_path(&tmp.path().join(&data.name), &files.encoder_sha256());
     let mut planted = seesay::feature_cache::Features::new();
-    planted.insert(entry.id.clone(), vec![0.5; 1280]);
+    let stamp = seesay::feature_cache::stamp(&entry.path).unwrap();
+    planted.insert(
+        seesay::feature_cache::key(&entry.id, &stamp),
+        vec![0.5; 1280],
+    );
     seesay::feature_cache::save(&path, &planted).unwrap();
     let got = seesay::feature_cache::cached(
         &files,
@@ -139,4 +143,82 @@ fn the_feature_cache_is_reused_and_a_changed_encoder_invalidates_it() {
     .unwrap();
     assert_ne!(fresh[&entry.id], vec![0.5; 1280]);
     assert_eq!(fresh[&entry.id].len(), 1280);
+}
+
+#[test]
+fn a_replaced_image_is_encoded_again_not_served_from_the_cache() {
+    use seesay::data::{ImageEntry, Split};
+    use seesay::feature_cache::cached;
+    let tmp = tempfile::tempdir().unwrap();
+    let files = seesay::model::ModelFiles::bundled().unwrap();
+    let cfg = seesay::model::EncoderConfig::lite0();
+    let device = Device::Cpu;
+    let examples = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/examples"));
+    let entry = ImageEntry {
+        id: "photo.jpg".into(),
+        path: tmp.path().join("photo.jpg"),
+        split: Split::Test,
+        captions: vec!["a photo".into()],
+    };
+    let features = |cache: &Path| {
+        cached(
+            &files,
+            &cfg,
+            "replaced",
+            std::iter::once(&entry),
+            cache,
+            &device,
+        )
+        .unwrap()[&entry.id]
+            .clone()
+    };
+    let cache = tmp.path().join("cache");
+    std::fs::copy(examples.join("chelsea.jpg"), &entry.path).unwrap();
+    let cat = features(&cache);
+    // The same name, another picture: the cat's features must not come back.
+    std::fs::copy(examples.join("rocket.jpg"), &entry.path).unwrap();
+    let rocket = features(&cache);
+    assert_ne!(
+        cat, rocket,
+        "the replaced image was scored with stale features"
+    );
+    assert_eq!(rocket, features(&tmp.path().join("fresh-cache")));
+    // The cache keeps only the image's current version.
+    let file = std::fs::read_dir(cache.join("replaced"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let stored = seesay::feature_cache::load(&file).unwrap();
+    assert_eq!(stored.len(), 1, "{:?}", stored.keys().collect::<Vec<_>>());
+}
+
+#[test]
+fn a_run_whose_loss_stops_being_a_number_stops_and_writes_no_model() {
+    let (data, _) = seesay::data::open(&flickr8k()).expect("Flickr8k is beside the repository");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("model");
+    let mut opts = options(&out, &tmp.path().join("cache"), 2);
+    // Adam moves each weight by about the learning rate: 1e30 overflows f32 within a few steps.
+    opts.lr = 1e30;
+    let err = train(&data, &opts, &Device::Cpu).unwrap_err().to_string();
+    assert!(err.starts_with("training diverged: the "), "{err}");
+    if let Some(at) = err.split("at epoch 1, batch ").nth(1) {
+        let numbers: Vec<usize> = at
+            .split([' ', ';'])
+            .filter_map(|w| w.parse().ok())
+            .take(2)
+            .collect();
+        assert!(numbers.len() == 2 && numbers[0] <= numbers[1], "{err}");
+    } else {
+        assert!(err.contains("during epoch 1"), "{err}");
+    }
+    assert!(err.contains("no model was written"), "{err}");
+    assert!(!out.join("decoder.safetensors").exists());
+
+    opts.lr = 3e-3;
+    opts.epochs = 0;
+    let err = train(&data, &opts, &Device::Cpu).unwrap_err().to_string();
+    assert!(err.contains("0 epochs would write no model"), "{err}");
 }
