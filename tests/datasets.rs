@@ -118,6 +118,15 @@ fn flickr_small_layout() {
         "{:?}",
         report.missing_examples
     );
+    // The empty test split says which listed image is missing, and why.
+    assert_eq!(report.left_out[2].count, 1);
+    let message = report.empty_split(Split::Test);
+    assert_eq!(
+        message,
+        "the test split of the dataset is empty: every image listed for it (1) lacks a file or \
+         captions:\n  Flickr_8k.testImages.txt:1: e.jpg is listed for test but has no captions \
+         in Flickr8k.token.txt and no file in images/"
+    );
 }
 
 #[test]

@@ -96,10 +96,7 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
         .split(split)
         .take(args.max_images.unwrap_or(usize::MAX))
         .collect();
-    anyhow::ensure!(
-        !entries.is_empty(),
-        "the {split} split of the dataset is empty"
-    );
+    anyhow::ensure!(!entries.is_empty(), report.empty_split(split));
     let t0 = Instant::now();
     let features = seesay::feature_cache::cached(
         &files,
@@ -113,6 +110,11 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
         .iter()
         .filter_map(|e| features.get(&e.id).map(|f| (*e, f.as_slice())))
         .collect();
+    anyhow::ensure!(
+        !kept.is_empty(),
+        "none of the {} images of the {split} split could be read (the reasons are above)",
+        entries.len()
+    );
     let feats: Vec<&[f32]> = kept.iter().map(|(_, f)| *f).collect();
     let mut others = Vec::new();
     for dir in &args.with {

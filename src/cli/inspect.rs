@@ -175,10 +175,7 @@ fn novelty(args: &NoveltyArgs) -> Result<ExitCode> {
         .split(split)
         .take(args.max_images.unwrap_or(usize::MAX))
         .collect();
-    anyhow::ensure!(
-        !entries.is_empty(),
-        "the {split} split of the dataset is empty"
-    );
+    anyhow::ensure!(!entries.is_empty(), report.empty_split(split));
     let features = seesay::feature_cache::cached(
         &files,
         &model.config.encoder,

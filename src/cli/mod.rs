@@ -151,9 +151,18 @@ pub fn print_load_report(r: &seesay::data::LoadReport) {
     }
     if r.captions_without_image > 0 {
         eprintln!(
-            "dataset: {} captions name an image that does not exist, e.g.:",
+            "dataset: {} captions name an image that does not exist",
             r.captions_without_image
         );
+    }
+    if r.missing_images > 0 {
+        eprintln!(
+            "dataset: {} images listed for a split were left out (no file or no captions)",
+            r.missing_images
+        );
+    }
+    if r.captions_without_image > 0 || r.missing_images > 0 {
+        eprintln!("dataset: e.g.:");
         for e in &r.missing_examples {
             eprintln!("  {e}");
         }

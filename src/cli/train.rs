@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
+use seesay::data::Split;
 use seesay::device::DeviceChoice;
 use seesay::train::{Selection, TrainOptions};
 
@@ -146,6 +147,9 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
     let (data, report) = seesay::data::open(&args.data)
         .with_context(|| format!("cannot read the dataset at {}", args.data.display()))?;
     super::print_load_report(&report);
+    for split in [Split::Train, Split::Dev] {
+        anyhow::ensure!(data.count(split) > 0, report.empty_split(split));
+    }
     let mut opts = TrainOptions::new(
         args.out.clone(),
         args.cache.clone().unwrap_or_else(super::default_cache),

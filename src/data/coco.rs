@@ -135,8 +135,7 @@ pub(crate) fn from_raw(path: &Path, raw: RawJson) -> Result<(Dataset, LoadReport
     for image in table {
         let at = format!("{json_name}: images[{}]", image.index);
         if image.captions.is_empty() {
-            report.missing_images += 1;
-            report.missing(format!("{at}: {} has no captions", image.file_name));
+            report.left_out(split, format!("{at}: {} has no captions", image.file_name));
             continue;
         }
         if let Some(first) = seen_files.insert(image.file_name.clone(), image.index) {
@@ -148,13 +147,15 @@ pub(crate) fn from_raw(path: &Path, raw: RawJson) -> Result<(Dataset, LoadReport
         }
         let file = images_dir.join(&image.file_name);
         if !file.is_file() {
-            report.missing_images += 1;
             report.captions_without_image += image.captions.len();
-            report.missing(format!(
-                "{at}: {} captions for {}, which has no file in {images_dir_name}",
-                image.captions.len(),
-                image.file_name
-            ));
+            report.left_out(
+                split,
+                format!(
+                    "{at}: {} captions for {}, which has no file in {images_dir_name}",
+                    image.captions.len(),
+                    image.file_name
+                ),
+            );
             continue;
         }
         images.push(ImageEntry {

@@ -140,7 +140,6 @@ fn load_with(root: &Path, token: &Path) -> Result<(Dataset, LoadReport)> {
         .collect();
     listed_missing.sort_by(|a, b| (&a.1.list, a.1.line).cmp(&(&b.1.list, b.1.line)));
     for (id, at) in listed_missing {
-        report.missing_images += 1;
         let why = if files.contains(id) {
             format!("no captions in {token_name}")
         } else if no_file.contains(id) {
@@ -148,10 +147,13 @@ fn load_with(root: &Path, token: &Path) -> Result<(Dataset, LoadReport)> {
         } else {
             format!("no captions in {token_name} and no file in {images_dir_name}")
         };
-        report.missing(format!(
-            "{}:{}: {id} is listed for {} but has {why}",
-            at.list, at.line, at.split
-        ));
+        report.left_out(
+            at.split,
+            format!(
+                "{}:{}: {id} is listed for {} but has {why}",
+                at.list, at.line, at.split
+            ),
+        );
     }
 
     let mut images: Vec<ImageEntry> = kept

@@ -76,23 +76,24 @@ pub(crate) fn from_raw(path: &Path, raw: RawJson) -> Result<(Dataset, LoadReport
             }
         }
         if captions.is_empty() {
-            report.missing_images += 1;
-            report.missing(format!("{at}: {filename} has no captions"));
+            report.left_out(split, format!("{at}: {filename} has no captions"));
             continue;
         }
         let candidates = candidates(&dir, image.filepath.as_deref(), &filename);
         let Some(file) = candidates.iter().find(|c| c.is_file()).cloned() else {
-            report.missing_images += 1;
             report.captions_without_image += captions.len();
             let looked = candidates
                 .iter()
                 .map(|c| c.display().to_string())
                 .collect::<Vec<_>>()
                 .join(", ");
-            report.missing(format!(
-                "{at}: {} captions for {filename}, which has no file (looked for {looked})",
-                captions.len()
-            ));
+            report.left_out(
+                split,
+                format!(
+                    "{at}: {} captions for {filename}, which has no file (looked for {looked})",
+                    captions.len()
+                ),
+            );
             if first_tried.is_none() {
                 first_tried = candidates.into_iter().next();
             }

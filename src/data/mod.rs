@@ -143,6 +143,18 @@ pub struct LoadReport {
     /// Images that a split list or image table names but that were left out,
     /// because they have no file or no captions.
     pub missing_images: usize,
+    /// The same images by the split they were listed for (in [`Split::ALL`] order), so an
+    /// empty split can say which of its images are missing.
+    pub left_out: [LeftOut; 4],
+}
+
+/// Images listed for one split but left out: how many, and the first few.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct LeftOut {
+    /// How many.
+    pub count: usize,
+    /// The first few (at most [`MAX_EXAMPLES`]), as "file:line: reason".
+    pub examples: Vec<String>,
 }
 
 impl LoadReport {
@@ -164,6 +176,44 @@ impl LoadReport {
     pub(crate) fn missing(&mut self, example: String) {
         push_example(&mut self.missing_examples, example);
     }
+
+    /// Counts an image listed for `split` but left out, keeping `example` while there is room.
+    pub(crate) fn left_out(&mut self, split: Split, example: String) {
+        self.missing_images += 1;
+        let slot = &mut self.left_out[split_index(split)];
+        slot.count += 1;
+        push_example(&mut slot.examples, example.clone());
+        self.missing(example);
+    }
+
+    /// The message for a split with no usable image: which of the images listed for it are
+    /// missing, when that is why.
+    pub fn empty_split(&self, split: Split) -> String {
+        let left = &self.left_out[split_index(split)];
+        if left.count == 0 {
+            return format!("the {split} split of the dataset is empty: no image is listed for it");
+        }
+        let mut message = format!(
+            "the {split} split of the dataset is empty: every image listed for it ({}) lacks a \
+             file or captions:",
+            left.count
+        );
+        for example in &left.examples {
+            message.push_str("\n  ");
+            message.push_str(example);
+        }
+        if left.count > left.examples.len() {
+            message.push_str(&format!(
+                "\n  … and {} more",
+                left.count - left.examples.len()
+            ));
+        }
+        message
+    }
+}
+
+fn split_index(split: Split) -> usize {
+    Split::ALL.iter().position(|&s| s == split).unwrap_or(0)
 }
 
 fn push_example(examples: &mut Vec<String>, example: String) {
