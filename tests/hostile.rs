@@ -644,3 +644,159 @@ fn caption_json_carries_the_warning_and_the_plain_statement() {
     assert_eq!(lines[1]["caption"], "The picture is a single colour: red.");
     assert_eq!(lines[1]["warnings"], serde_json::json!([]));
 }
+
+fn csv_rows(out: &Path) -> Vec<String> {
+    std::fs::read_to_string(out)
+        .expect("CSV output is UTF-8 text")
+        .lines()
+        .skip(1)
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn describe_writes_odd_file_names_once_and_apart() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().expect("dir");
+    let model = small_model(dir.path());
+    let folder = dir.path().join("pictures");
+    std::fs::create_dir(&folder).expect("mkdir");
+    // Two names that are not UTF-8 and print the same ("odd\u{fffd}.png"), a name with a line
+    // break, one with a backslash, and a plain one.
+    let names: [&[u8]; 5] = [
+        b"odd\xff.png",
+        b"odd\xfe.png",
+        b"new\nline.png",
+        b"back\\slash.png",
+        b"plain.png",
+    ];
+    for name in names {
+        scene(40, 30)
+            .save_with_format(folder.join(OsStr::from_bytes(name)), ImageFormat::Png)
+            .expect("save");
+    }
+    for format in ["csv", "jsonl"] {
+        let out = dir.path().join(format!("captions.{format}"));
+        let first = describe(&model, &folder, &out, &["--format", format]);
+        let stderr = String::from_utf8_lossy(&first.stderr);
+        assert!(first.status.success(), "{format}: {stderr}");
+        assert!(stderr.contains("described 5 images"), "{format}: {stderr}");
+        let paths: Vec<String> = if format == "csv" {
+            csv_rows(&out)
+                .iter()
+                .map(|row| row.split(',').next().expect("a field").to_owned())
+                .collect()
+        } else {
+            rows(&out)
+                .iter()
+                .map(|row| row["path"].as_str().expect("a path").to_owned())
+                .collect()
+        };
+        assert_eq!(paths.len(), 5, "{format}: one row each: {paths:?}");
+        let names: std::collections::BTreeSet<String> = paths
+            .iter()
+            .map(|p| p.rsplit('/').next().expect("a name").to_owned())
+            .collect();
+        let expected = [
+            "odd\\xff.png",
+            "odd\\xfe.png",
+            "new\\nline.png",
+            "back\\\\slash.png",
+            "plain.png",
+        ];
+        assert_eq!(
+            names,
+            expected.iter().map(|s| s.to_string()).collect(),
+            "{format}"
+        );
+        // A second run finds every picture already described.
+        let again = describe(&model, &folder, &out, &["--format", format]);
+        let stderr = String::from_utf8_lossy(&again.stderr);
+        assert!(again.status.success(), "{format}: {stderr}");
+        assert!(stderr.contains("described 0 images"), "{format}: {stderr}");
+    }
+}
+
+#[test]
+fn describe_names_an_unreadable_sub_folder_and_goes_on() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().expect("dir");
+    let model = small_model(dir.path());
+    let folder = dir.path().join("pictures");
+    let locked = folder.join("locked");
+    let open = folder.join("open");
+    for sub in [&locked, &open] {
+        std::fs::create_dir_all(sub).expect("mkdir");
+    }
+    scene(40, 30).save(folder.join("a.png")).expect("save");
+    scene(40, 30).save(locked.join("b.png")).expect("save");
+    scene(40, 30).save(open.join("c.png")).expect("save");
+    let mode = |path: &Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod")
+    };
+    mode(&locked, 0o000);
+    let mut command = seesay();
+    // Root reads any folder; the run is made as a user that cannot (nobody), who must be
+    // able to reach the rest.
+    if std::fs::metadata(folder.join("a.png")).expect("meta").uid() == 0 {
+        for path in [dir.path(), &folder, &open] {
+            mode(path, 0o777);
+        }
+        command.uid(65534).gid(65534);
+    }
+    let out = dir.path().join("captions.jsonl");
+    let child = command
+        .args(["describe", "--recursive", "--device", "cpu", "--model"])
+        .args([&model, &folder])
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let run = finish(child, Duration::from_secs(120));
+    mode(&locked, 0o755);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("skipped {}: permission denied", locked.display())),
+        "{stderr}"
+    );
+    let described: Vec<String> = rows(&out)
+        .iter()
+        .map(|r| r["path"].as_str().expect("a path").to_owned())
+        .collect();
+    assert_eq!(described.len(), 2, "{described:?}");
+    assert!(
+        described.iter().all(|p| !p.contains("locked")),
+        "{described:?}"
+    );
+}
+
+#[test]
+fn eval_of_a_split_whose_images_are_missing_names_them() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/datasets/flickr_small");
+    let child = seesay()
+        .args(["eval", "--device", "cpu", "--split", "test", "--data"])
+        .arg(&data)
+        .arg("--cache")
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let out = finish(child, Duration::from_secs(60));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the test split of the dataset is empty: every image listed for it (1)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Flickr_8k.testImages.txt:1: e.jpg is listed for test"),
+        "{stderr}"
+    );
+}

@@ -96,7 +96,7 @@ pub fn run(args: &DescribeArgs) -> Result<ExitCode> {
     let done = already_done(&args.out, args.format)?;
     let todo: Vec<PathBuf> = images
         .into_iter()
-        .filter(|p| !done.contains(&p.display().to_string()))
+        .filter(|p| !done.contains(&path_text(p)))
         .collect();
     if !done.is_empty() {
         eprintln!(
@@ -180,7 +180,9 @@ pub fn run(args: &DescribeArgs) -> Result<ExitCode> {
             write_row(&mut out, args.format, path, row).with_context(writing)?;
         }
         // Flushed per batch, so an interrupted run resumes after the last whole batch.
-        out.flush().with_context(writing)?;
+        out.flush()
+            .map_err(seesay::open::plain)
+            .with_context(writing)?;
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
@@ -366,7 +368,7 @@ fn write_row(out: &mut impl Write, format: Format, path: &Path, row: Described) 
     match format {
         Format::Jsonl => {
             let row = Row {
-                path: path.display().to_string(),
+                path: path_text(path),
                 caption,
                 probability: best.map(|b| b.prob),
                 candidates,
@@ -386,7 +388,7 @@ fn write_row(out: &mut impl Write, format: Format, path: &Path, row: Described) 
             writeln!(
                 out,
                 "{},{},{},{},{}",
-                csv(&path.display().to_string()),
+                csv(&path_text(path)),
                 // No column for warnings (old files are resumed): said first, as when spoken.
                 csv(&format!(
                     "{}{}",
@@ -406,11 +408,41 @@ fn warning_prefix(warnings: &[String]) -> String {
     warnings.iter().map(|w| format!("Warning: {w}. ")).collect()
 }
 
+/// The path as written to the output, losslessly: backslashes, control characters and bytes
+/// that are not UTF-8 are escaped (`\\`, `\n`, `\u{7f}`, `\xff`), so every row is one line and
+/// two names never print the same; other names are written as they are.
+fn path_text(path: &Path) -> String {
+    use std::fmt::Write as _;
+    use std::os::unix::ffi::OsStrExt;
+    let mut text = String::new();
+    for chunk in path.as_os_str().as_bytes().utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\\' => text.push_str("\\\\"),
+                '\n' => text.push_str("\\n"),
+                '\r' => text.push_str("\\r"),
+                '\t' => text.push_str("\\t"),
+                c if c.is_control() => {
+                    let _ = write!(text, "\\u{{{:x}}}", u32::from(c));
+                }
+                c => text.push(c),
+            }
+        }
+        for byte in chunk.invalid() {
+            let _ = write!(text, "\\x{byte:02x}");
+        }
+    }
+    text
+}
+
+/// One CSV field. Line breaks in free text (an error message naming an odd file) become
+/// spaces, so a row is always one line and a resume reads it back whole.
 fn csv(field: &str) -> String {
-    if field.contains([',', '"', '\n']) {
+    let field = field.replace(['\n', '\r'], " ");
+    if field.contains([',', '"']) {
         format!("\"{}\"", field.replace('"', "\"\""))
     } else {
-        field.to_owned()
+        field
     }
 }
 
