@@ -800,3 +800,50 @@ fn eval_of_a_split_whose_images_are_missing_names_them() {
         "{stderr}"
     );
 }
+
+#[test]
+fn describe_names_the_output_when_it_cannot_be_written_and_resumes_after() {
+    let dir = tempfile::tempdir().expect("dir");
+    let model = small_model(dir.path());
+    let folder = dir.path().join("pictures");
+    std::fs::create_dir(&folder).expect("mkdir");
+    for i in 0..12 {
+        scene(40 + i, 30)
+            .save(folder.join(format!("{i:02}.png")))
+            .expect("save");
+    }
+    let out = dir.path().join("captions.jsonl");
+    // A full disk, as a file size limit of 1 KiB: writes past it fail ("file too large")
+    // instead of killing the process, since SIGXFSZ is ignored.
+    let child = Command::new("bash")
+        .arg("-c")
+        .arg(r#"ulimit -f 1; trap "" XFSZ; exec "$@""#)
+        .arg("bash")
+        .arg(env!("CARGO_BIN_EXE_seesay"))
+        .args(["describe", "--device", "cpu", "--model"])
+        .args([&model, &folder])
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let full = finish(child, Duration::from_secs(120));
+    let stderr = String::from_utf8_lossy(&full.stderr);
+    assert_eq!(full.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot write {}: file too large", out.display())),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("os error"), "{stderr}");
+    // With room again, the run resumes: every picture once, whatever the cut left.
+    let again = describe(&model, &folder, &out, &[]);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    let paths: std::collections::BTreeSet<String> = rows(&out)
+        .iter()
+        .map(|r| r["path"].as_str().expect("a path").to_owned())
+        .collect();
+    assert_eq!(paths.len(), 12);
+    assert_eq!(rows(&out).len(), 12, "no row doubled");
+}

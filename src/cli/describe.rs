@@ -186,6 +186,10 @@ pub fn run(args: &DescribeArgs) -> Result<ExitCode> {
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
+    // The CSV header of a run with nothing to describe is still in the buffer.
+    out.flush()
+        .map_err(seesay::open::plain)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
     let secs = t0.elapsed().as_secs_f64();
     eprintln!(
         "described {} images in {secs:.1} s ({:.1} images/s), {failed} unreadable",
