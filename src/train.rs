@@ -343,13 +343,14 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
             // Checked before the step, so the weights kept in memory (and any checkpoint) are
             // never updated from a non-finite loss.
             if !l.is_finite() {
-                bar.finish_and_clear();
+                // Read before finishing, which moves the bar to its end.
                 let at = format!(
                     "the loss became {l} at epoch {}, batch {} of {}",
                     epoch + 1,
                     bar.position() + 1,
                     batches.len()
                 );
+                bar.finish_and_clear();
                 return Err(diverged(&at, &report, opts));
             }
             let grads = loss.backward()?;
