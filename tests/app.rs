@@ -14,7 +14,7 @@ use seesay::app::{AppConfig, CaptionState, SeesayApp, Services};
 use seesay::captioner::{CaptionOptions, ModelSource};
 use seesay::device::DeviceChoice;
 use seesay::sources::{ClipboardContent, MemoryClipboard, MemoryScreen, WindowShot};
-use seesay::speech::RecordingSpeaker;
+use seesay::speech::{Recording, RecordingSpeaker, Speaker};
 use seesay::worker::{Event, Job, JobInput, Request, Worker};
 
 const WORDS: &[&str] = &[
@@ -83,12 +83,13 @@ impl Fixture {
             print_captions: false,
             remote_socket: None,
             global_hotkeys: false,
+            speech_timeout: Duration::from_secs(4),
         })
     }
 
     fn harness_with_config(&self, config: AppConfig) -> Harness<'static, SeesayApp> {
         let services = Services {
-            speaker: Box::new(self.speaker.clone()),
+            speaker: seesay::speech::ready(self.speaker.clone()),
             clipboard: Box::new(self.clipboard.clone()),
             screen: std::sync::Arc::new(self.screen.clone()),
         };
@@ -126,6 +127,28 @@ fn wait_for(h: &mut Harness<'_, SeesayApp>, what: &str, done: impl Fn(&SeesayApp
     // A Grid's first frame is a sizing pass: draw twice so the tree is complete.
     h.step();
     h.step();
+}
+
+/// Steps the UI until the speaker's recording satisfies `done` (speech runs on its own thread).
+fn wait_for_speech(
+    h: &mut Harness<'_, SeesayApp>,
+    speaker: &RecordingSpeaker,
+    what: &str,
+    done: impl Fn(&Recording) -> bool,
+) -> Recording {
+    let start = Instant::now();
+    loop {
+        let rec = speaker.recording();
+        if done(&rec) {
+            return rec;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for speech: {what}; recorded {rec:?}"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 fn caption_ready(app: &SeesayApp) -> bool {
@@ -187,29 +210,185 @@ fn speak_reads_the_caption_and_escape_stops_it() {
     wait_for(&mut h, "the caption", caption_ready);
     let caption = h.state().state().caption_text().expect("caption text");
     // Auto-speak is on by default: the caption was read as soon as it was ready.
-    assert_eq!(f.speaker.recording().spoken, vec![caption.clone()]);
+    let rec = wait_for_speech(&mut h, &f.speaker, "the caption", |r| !r.spoken.is_empty());
+    assert_eq!(rec.spoken, vec![caption.clone()]);
 
     h.get_by_role_and_label(Role::Button, "Speak").click();
-    h.step();
-    h.step();
-    let rec = f.speaker.recording();
+    let rec = wait_for_speech(&mut h, &f.speaker, "Speak", |r| r.spoken.len() == 2);
     assert_eq!(rec.spoken, vec![caption.clone(), caption.clone()]);
     assert!(rec.speaking);
 
     h.key_press(egui::Key::Escape);
-    h.step();
-    let rec = f.speaker.recording();
-    assert_eq!(rec.stops, 1);
+    let rec = wait_for_speech(&mut h, &f.speaker, "Escape", |r| r.stops == 1);
     assert!(!rec.speaking);
+    assert!(!h.state().state().speaking);
 
     h.key_press(egui::Key::F5);
-    h.step();
+    wait_for_speech(&mut h, &f.speaker, "F5", |r| r.spoken.len() == 3);
     h.get_by_role_and_label(Role::Button, "Stop").click();
-    h.step();
-    h.step();
-    let rec = f.speaker.recording();
+    let rec = wait_for_speech(&mut h, &f.speaker, "Stop", |r| r.stops == 2);
     assert_eq!(rec.spoken.len(), 3);
-    assert_eq!(rec.stops, 2);
+}
+
+/// A speech engine that never answers: every call blocks until the test ends (as
+/// speech-dispatcher's `spd_open` did when its service was stuck).
+struct HungSpeaker {
+    gate: std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+    /// Whether voices, rate and voice hang too, or only speaking and stopping.
+    everything: bool,
+}
+
+impl HungSpeaker {
+    fn hang(&self) {
+        let (lock, cvar) = &*self.gate;
+        let mut open = lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        while !*open {
+            open = cvar
+                .wait(open)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+}
+
+impl Speaker for HungSpeaker {
+    fn speak(&mut self, _text: &str) -> Result<(), String> {
+        self.hang();
+        Ok(())
+    }
+    fn stop(&mut self) -> Result<(), String> {
+        self.hang();
+        Ok(())
+    }
+    fn is_speaking(&self) -> bool {
+        self.hang();
+        false
+    }
+    fn set_rate(&mut self, _rate: f32) -> Result<(), String> {
+        if self.everything {
+            self.hang();
+        }
+        Ok(())
+    }
+    fn voices(&self) -> Vec<String> {
+        if self.everything {
+            self.hang();
+        }
+        Vec::new()
+    }
+    fn set_voice(&mut self, _name: &str) -> Result<(), String> {
+        if self.everything {
+            self.hang();
+        }
+        Ok(())
+    }
+}
+
+/// Opens the gate when the test ends, so the speech thread can finish.
+struct OpenOnDrop(std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>);
+
+impl Drop for OpenOnDrop {
+    fn drop(&mut self) {
+        let (lock, cvar) = &*self.0;
+        *lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = true;
+        cvar.notify_all();
+    }
+}
+
+fn hung_speech_harness(
+    f: &Fixture,
+    paths: Vec<PathBuf>,
+    connect_hangs: bool,
+) -> (Harness<'static, SeesayApp>, OpenOnDrop) {
+    let gate = std::sync::Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+    let speaker = HungSpeaker {
+        gate: gate.clone(),
+        everything: connect_hangs,
+    };
+    let factory: seesay::speech::SpeakerFactory = Box::new(move || {
+        if connect_hangs {
+            speaker.hang();
+        }
+        Ok(Box::new(speaker) as Box<dyn Speaker>)
+    });
+    let config = AppConfig {
+        paths,
+        model: ModelSource::Dir(f.model.clone()),
+        device: DeviceChoice::Cpu,
+        print_captions: false,
+        remote_socket: None,
+        global_hotkeys: false,
+        speech_timeout: Duration::from_millis(400),
+    };
+    let services = Services {
+        speaker: factory,
+        clipboard: Box::new(f.clipboard.clone()),
+        screen: std::sync::Arc::new(f.screen.clone()),
+    };
+    let h = Harness::builder()
+        .with_size(egui::vec2(1100.0, 760.0))
+        .build_eframe(move |cc| SeesayApp::new(cc, config, services));
+    (h, OpenOnDrop(gate))
+}
+
+/// Steps `frames` frames, each within `limit`: the window keeps answering.
+fn frames_keep_coming(h: &mut Harness<'_, SeesayApp>, frames: usize, limit: Duration) {
+    for _ in 0..frames {
+        let start = Instant::now();
+        h.step();
+        assert!(
+            start.elapsed() < limit,
+            "a frame took {:?}: the UI thread waited",
+            start.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_speech_service_that_never_answers_does_not_freeze_the_window() {
+    let f = Fixture::new();
+    let folder = f.folder(2);
+    // Connecting hangs, as spd_open does when speech-dispatcher is stuck.
+    let (mut h, _gate) = hung_speech_harness(&f, vec![folder.clone()], true);
+    frames_keep_coming(&mut h, 5, Duration::from_secs(1));
+    wait_for(&mut h, "the caption", caption_ready);
+    wait_for(&mut h, "speech to be called unavailable", |app| {
+        app.state().speech_unavailable.is_some()
+    });
+    let message = h.state().state().message.clone().expect("a message");
+    assert!(message.text.starts_with("Speech unavailable"), "{}", message.text);
+    h.get_by_label("Speech: unavailable");
+
+    // A new picture still shows its caption; Escape and F5 still answer at once.
+    h.key_press(egui::Key::ArrowRight);
+    frames_keep_coming(&mut h, 3, Duration::from_secs(1));
+    wait_for(&mut h, "the second caption", |app| {
+        caption_ready(app)
+            && app.state().shown.as_ref().and_then(|s| s.path.clone())
+                == Some(folder.join("picture2.png"))
+    });
+    h.key_press(egui::Key::Escape);
+    h.key_press(egui::Key::F5);
+    frames_keep_coming(&mut h, 3, Duration::from_secs(1));
+    // Said once, not again for every caption.
+    let shown = h.state().state().message.clone().expect("a message");
+    assert_eq!(shown, message);
+}
+
+#[test]
+fn speech_that_hangs_while_speaking_does_not_freeze_the_window() {
+    let f = Fixture::new();
+    // Connects at once, then hangs when speaking the caption (as tts::stop did).
+    let (mut h, _gate) = hung_speech_harness(&f, vec![f.picture()], false);
+    wait_for(&mut h, "the caption", caption_ready);
+    h.key_press(egui::Key::Escape);
+    frames_keep_coming(&mut h, 5, Duration::from_secs(1));
+    wait_for(&mut h, "speech to be called unavailable", |app| {
+        app.state().speech_unavailable.is_some()
+    });
+    assert!(!h.state().state().speaking);
+    h.key_press(egui::Key::F5);
+    frames_keep_coming(&mut h, 3, Duration::from_secs(1));
 }
 
 #[test]
@@ -224,13 +403,12 @@ fn pasting_text_or_nothing_says_there_is_no_image() {
     h.step();
     h.step();
     h.get_by_label_contains("The clipboard holds text, not an image");
-    let spoken = f.speaker.recording().spoken;
-    assert!(
-        spoken
+    // Errors are spoken too.
+    wait_for_speech(&mut h, &f.speaker, "the error", |r| {
+        r.spoken
             .iter()
-            .any(|s| s.contains("The clipboard holds text, not an image")),
-        "errors are spoken too: {spoken:?}"
-    );
+            .any(|s| s.contains("The clipboard holds text, not an image"))
+    });
 
     f.clipboard.set(ClipboardContent::Empty);
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::V);
@@ -437,7 +615,7 @@ fn a_missing_model_is_shown_and_spoken() {
     });
     h.get_by_label_contains("Cannot load the captioning model");
     h.get_by_label("No captioning model is loaded.");
-    assert!(!f.speaker.recording().spoken.is_empty());
+    wait_for_speech(&mut h, &f.speaker, "the error", |r| !r.spoken.is_empty());
 }
 
 #[test]
@@ -580,13 +758,11 @@ fn describe_window_with_no_other_window_says_so() {
         "{}",
         message.text
     );
-    let spoken = f.speaker.recording().spoken;
-    assert!(
-        spoken
+    wait_for_speech(&mut h, &f.speaker, "the message", |r| {
+        r.spoken
             .iter()
-            .any(|s| s.starts_with("No window to describe")),
-        "{spoken:?}"
-    );
+            .any(|s| s.starts_with("No window to describe"))
+    });
 }
 
 #[test]
@@ -601,6 +777,7 @@ fn seesay_describe_screen_reaches_the_running_app_over_its_socket() {
         print_captions: false,
         remote_socket: Some(socket.clone()),
         global_hotkeys: false,
+        speech_timeout: Duration::from_secs(4),
     });
     h.step();
     // What `seesay --describe-screen` does first: the app answers that it will.

@@ -15,6 +15,7 @@ use super::state::{
 };
 use super::{Inbox, SeesayApp};
 use crate::describer::Description;
+use crate::speech::{SpeakerFactory, SpeechNotice, SpeechThread};
 use crate::sources::{self, ClipboardContent, Opened};
 use crate::worker::{Event, Job, JobInput, Request};
 
@@ -30,21 +31,36 @@ enum Capture {
 }
 
 impl SeesayApp {
-    /// Reads the speech engine's voices and applies the voice and rate settings.
-    pub(super) fn init_speech(&mut self) {
-        self.state.speech_unavailable = self.services.speaker.unavailable().map(str::to_owned);
-        self.state.voices = self.services.speaker.voices();
-        let rate = self.state.settings.rate;
-        let voice = self.state.settings.voice.clone();
-        if let Err(e) = self.services.speaker.set_rate(rate) {
-            self.show(MessageKind::Error, e);
+    /// Starts the speech thread, which connects to the engine, and queues the voice and rate
+    /// settings for it. Nothing here waits for the engine.
+    pub(super) fn init_speech(&mut self, factory: SpeakerFactory, timeout: Duration) {
+        let waker_ctx = self.ctx.clone();
+        match SpeechThread::spawn(
+            factory,
+            timeout,
+            Arc::new(move || waker_ctx.request_repaint()),
+        ) {
+            Ok(mut speech) => {
+                speech.set_rate(self.state.settings.rate);
+                speech.set_voice(&self.state.settings.voice);
+                self.speech = Some(speech);
+            }
+            Err(reason) => self.speech_unavailable(reason),
         }
-        if let Err(e) = self.services.speaker.set_voice(&voice) {
-            self.show(MessageKind::Error, e);
+    }
+
+    /// Says once, on screen and to the screen reader, that there is no voice, and why.
+    fn speech_unavailable(&mut self, reason: String) {
+        if self.state.speech_unavailable.is_some() {
+            return;
         }
-        if let Some(reason) = self.state.speech_unavailable.clone() {
-            self.show(MessageKind::Error, reason);
-        }
+        self.log(&format!("speech unavailable: {reason}"));
+        self.state.speech_unavailable = Some(reason.clone());
+        self.state.speaking = false;
+        self.show(
+            MessageKind::Error,
+            format!("Speech unavailable: {reason}. Captions are still shown."),
+        );
     }
 
     /// Runs every queued command, in order.
@@ -305,10 +321,30 @@ impl SeesayApp {
         }
     }
 
-    /// Notices when speech has finished.
+    /// Handles what the speech thread reports, and notices when it stops answering.
     pub(super) fn poll_speech(&mut self) {
-        if self.state.speaking {
-            self.state.speaking = self.services.speaker.is_speaking();
+        let Some(speech) = &mut self.speech else {
+            return;
+        };
+        let notices = speech.poll();
+        let next_check = speech.next_check();
+        for notice in notices {
+            match notice {
+                SpeechNotice::Ready { voices } => self.state.voices = voices,
+                SpeechNotice::Unavailable(reason) => self.speech_unavailable(reason),
+                SpeechNotice::Recovered => {
+                    self.log("speech answers again");
+                    self.state.speech_unavailable = None;
+                }
+                // Shown, not spoken: speaking is what failed.
+                SpeechNotice::Failed(e) => self.show(MessageKind::Error, e),
+                SpeechNotice::Finished => self.state.speaking = false,
+            }
+        }
+        if let Some(wait) = next_check {
+            // The watchdog needs a frame when the time limit runs out.
+            self.ctx
+                .request_repaint_after(wait + Duration::from_millis(20));
         }
     }
 
@@ -316,14 +352,12 @@ impl SeesayApp {
     pub(super) fn settings_changed(&mut self, before: &Settings) {
         let now = self.state.settings.clone().sanitized();
         self.state.settings = now.clone();
-        if now.rate != before.rate {
-            if let Err(e) = self.services.speaker.set_rate(now.rate) {
-                self.error(e);
+        if let Some(speech) = &mut self.speech {
+            if now.rate != before.rate {
+                speech.set_rate(now.rate);
             }
-        }
-        if now.voice != before.voice {
-            if let Err(e) = self.services.speaker.set_voice(&now.voice) {
-                self.error(e);
+            if now.voice != before.voice {
+                speech.set_voice(&now.voice);
             }
         }
         if now.caption_options() != before.caption_options() {
@@ -636,7 +670,7 @@ impl SeesayApp {
     }
 
     fn paste(&mut self) {
-        match self.services.clipboard.read() {
+        match self.io.clipboard.read() {
             Ok(ClipboardContent::Image(image)) => {
                 self.state.folder = None;
                 self.show_image("Pasted image".to_owned(), image);
@@ -665,7 +699,7 @@ impl SeesayApp {
             );
             return;
         };
-        match self.services.clipboard.write_text(&text) {
+        match self.io.clipboard.write_text(&text) {
             Ok(()) => self.show(
                 MessageKind::Info,
                 "Caption copied to the clipboard.".to_owned(),
@@ -686,7 +720,7 @@ impl SeesayApp {
             );
             return;
         };
-        match self.services.clipboard.write_text(&text) {
+        match self.io.clipboard.write_text(&text) {
             Ok(()) => self.show(
                 MessageKind::Info,
                 "Text copied to the clipboard.".to_owned(),
@@ -707,7 +741,7 @@ impl SeesayApp {
         let delay = Duration::from_secs(u64::from(self.state.settings.screenshot_delay_s))
             .max(Duration::from_millis(500));
         let monitor = self.state.settings.monitor;
-        let screen = self.services.screen.clone();
+        let screen = self.io.screen.clone();
         let tx = self.inbox_tx.clone();
         let ctx = self.ctx.clone();
         let spawned = std::thread::Builder::new()
@@ -745,30 +779,21 @@ impl SeesayApp {
         }
     }
 
+    /// Queues `text` for the speech thread; never waits for the engine.
     fn speak(&mut self, text: &str) {
-        match self.services.speaker.speak(text) {
-            Ok(()) => self.state.speaking = true,
-            Err(e) => {
-                self.state.speaking = false;
-                // Shown, not spoken: speaking is what failed.
-                if self.state.speech_unavailable.is_none() {
-                    self.show(MessageKind::Error, e);
-                }
-            }
-        }
+        self.state.speaking = self.speech.as_mut().is_some_and(|s| s.speak(text));
     }
 
     fn stop_speech(&mut self) {
-        if let Err(e) = self.services.speaker.stop() {
-            self.show(MessageKind::Error, e);
+        if let Some(speech) = &mut self.speech {
+            speech.stop();
         }
         self.state.speaking = false;
     }
 
     fn stop_speech_quietly(&mut self) {
         if self.state.speaking {
-            let _ = self.services.speaker.stop();
-            self.state.speaking = false;
+            self.stop_speech();
         }
     }
 

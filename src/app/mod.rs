@@ -20,7 +20,7 @@ use anyhow::Context as _;
 use crate::captioner::ModelSource;
 use crate::device::DeviceChoice;
 use crate::sources::{Clipboard, ScreenCapture, SystemClipboard, SystemScreen};
-use crate::speech::{SilentSpeaker, Speaker, TtsSpeaker};
+use crate::speech::{SpeakerFactory, SpeechThread};
 use crate::worker::Worker;
 
 pub use settings::{Settings, Theme};
@@ -41,6 +41,8 @@ pub struct AppConfig {
     pub remote_socket: Option<PathBuf>,
     /// Grab the global keys Ctrl+Alt+S and Ctrl+Alt+W (off in tests: they are system-wide).
     pub global_hotkeys: bool,
+    /// How long a speech call may take before speech is called unavailable.
+    pub speech_timeout: std::time::Duration,
 }
 
 impl AppConfig {
@@ -53,14 +55,15 @@ impl AppConfig {
             print_captions: std::env::var_os("SEESAY_PRINT_CAPTIONS").is_some_and(|v| v != "0"),
             remote_socket: Some(crate::remote::socket_path()),
             global_hotkeys: true,
+            speech_timeout: std::time::Duration::from_secs(4),
         }
     }
 }
 
 /// The outside world the app talks to: swapped for fakes in tests.
 pub struct Services {
-    /// Reads captions aloud.
-    pub speaker: Box<dyn Speaker>,
+    /// Makes the speaker that reads captions aloud (on the speech thread: connecting may hang).
+    pub speaker: SpeakerFactory,
     /// The clipboard.
     pub clipboard: Box<dyn Clipboard>,
     /// Screenshots of the screen and of the active window (shared with the capture thread).
@@ -68,18 +71,20 @@ pub struct Services {
 }
 
 impl Services {
-    /// The system's speech engine (or a silent stand-in that says why) and clipboard.
+    /// The system's speech engine, clipboard and screen.
     pub fn system() -> Self {
-        let speaker: Box<dyn Speaker> = match TtsSpeaker::new() {
-            Ok(s) => Box::new(s),
-            Err(reason) => Box::new(SilentSpeaker::new(reason)),
-        };
         Self {
-            speaker,
+            speaker: crate::speech::system(),
             clipboard: Box::new(SystemClipboard::new()),
             screen: std::sync::Arc::new(SystemScreen),
         }
     }
+}
+
+/// The clipboard and the screen, once the speaker has gone to its thread.
+struct Io {
+    clipboard: Box<dyn crate::sources::Clipboard>,
+    screen: std::sync::Arc<dyn ScreenCapture>,
 }
 
 /// Messages from short-lived helper threads (file dialogs, screenshots) to the app.
@@ -96,7 +101,9 @@ pub struct SeesayApp {
     /// Decodes pictures and thumbnails off the UI thread (`None`: it could not start, and
     /// pictures are decoded in place).
     loader: Option<loader::Loader>,
-    services: Services,
+    /// Speech, on its own thread (`None`: the thread could not start).
+    speech: Option<SpeechThread>,
+    io: Io,
     /// Requests from `seesay --describe-screen` (None: not listening).
     remote: Option<crate::remote::Listener>,
     /// The global keys (None: not registered).
@@ -127,11 +134,17 @@ impl SeesayApp {
         services: Services,
     ) -> Self {
         let (inbox_tx, inbox_rx) = mpsc::channel();
+        let Services {
+            speaker,
+            clipboard,
+            screen,
+        } = services;
         let mut app = Self {
             state: AppState::new(settings.sanitized()),
             worker: None,
             loader: None,
-            services,
+            speech: None,
+            io: Io { clipboard, screen },
             remote: None,
             hotkeys: None,
             ctx: ctx.clone(),
@@ -155,7 +168,7 @@ impl SeesayApp {
             Ok(l) => app.loader = Some(l),
             Err(e) => app.log(&format!("no image loading thread ({e}); decoding in place")),
         }
-        app.init_speech();
+        app.init_speech(speaker, config.speech_timeout);
         if let Some(path) = &config.remote_socket {
             app.listen(path);
         }
