@@ -300,7 +300,9 @@ enum Request {
 
 /// What the speech thread reports.
 enum Reply {
-    Connected { voices: Vec<String> },
+    Connected {
+        voices: Vec<String>,
+    },
     NoEngine(String),
     Failed(String),
     Finished,

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use egui::accesskit::{Role, Toggled};
-use egui_kittest::kittest::{NodeT, Queryable};
+use egui::accesskit::{Action, Live, Role, Toggled};
+use egui_kittest::kittest::{AccessKitNode, NodeT, Queryable};
 use egui_kittest::Harness;
 
 use seesay::app::state::Thumb;
@@ -84,6 +84,7 @@ impl Fixture {
             remote_socket: None,
             global_hotkeys: false,
             speech_timeout: Duration::from_secs(4),
+            screen_reader: Some(false),
         })
     }
 
@@ -155,9 +156,30 @@ fn caption_ready(app: &SeesayApp) -> bool {
     matches!(app.state().caption, CaptionState::Ready(_))
 }
 
+/// The name AT-SPI gives a node, as accesskit_atspi_common computes it: a label's name is its
+/// value (its label is dropped), anything else's is its label or the labels it is labelled by.
+fn bus_name(node: &AccessKitNode<'_>) -> Option<String> {
+    if node.role() == Role::Label {
+        node.value()
+    } else {
+        node.label()
+    }
+}
+
+/// The nodes of the tree in the order a screen reader walks them.
+fn tree<'t>(h: &'t Harness<'_, SeesayApp>) -> Vec<AccessKitNode<'t>> {
+    h.root()
+        .children_recursive()
+        .map(|n| n.accesskit_node())
+        .collect()
+}
+
+/// Names (as the bus shows them) starting with `prefix`.
 fn labels_starting_with(h: &Harness<'_, SeesayApp>, prefix: &str) -> Vec<String> {
-    h.query_all_by(|n| n.label().is_some_and(|l| l.starts_with(prefix)))
-        .filter_map(|n| n.accesskit_node().label())
+    tree(h)
+        .iter()
+        .filter_map(bus_name)
+        .filter(|l| l.starts_with(prefix))
         .collect()
 }
 
@@ -180,6 +202,7 @@ fn opening_an_image_shows_its_caption_candidates_and_word_probabilities() {
     let asked = h.state().state().settings.candidates;
     let rows = labels_starting_with(&h, "Candidate ");
     assert_eq!(rows.len(), asked, "one table row per candidate: {rows:?}");
+    assert_eq!(rows[0], "Candidate 1");
 
     // Each word shows its probability, and so does the end of the sentence (an untrained
     // model may choose to say nothing, so the end marker is the one always there).
@@ -192,10 +215,11 @@ fn opening_an_image_shows_its_caption_candidates_and_word_probabilities() {
         .filter(|l| l != "Word by word")
         .collect();
     assert_eq!(words.len(), n_words, "{words:?}");
-    assert!(words.iter().all(|w| w.ends_with('%')), "{words:?}");
+    let in_words = |w: &String| w.ends_with(" percent") || w.ends_with("1 in 100,000");
+    assert!(words.iter().all(in_words), "{words:?}");
     let end = labels_starting_with(&h, "End of caption, ");
     assert_eq!(end.len(), 1, "{end:?}");
-    assert!(end[0].ends_with('%'), "{end:?}");
+    assert!(in_words(&end[0]), "{end:?}");
     h.get_by_label_contains("Model: test-untrained on CPU");
 
     // Every control has an accessible name (run() checks the whole tree).
@@ -241,7 +265,9 @@ struct HungSpeaker {
 impl HungSpeaker {
     fn hang(&self) {
         let (lock, cvar) = &*self.gate;
-        let mut open = lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut open = lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         while !*open {
             open = cvar
                 .wait(open)
@@ -289,7 +315,9 @@ struct OpenOnDrop(std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>);
 impl Drop for OpenOnDrop {
     fn drop(&mut self) {
         let (lock, cvar) = &*self.0;
-        *lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = true;
+        *lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = true;
         cvar.notify_all();
     }
 }
@@ -318,6 +346,7 @@ fn hung_speech_harness(
         remote_socket: None,
         global_hotkeys: false,
         speech_timeout: Duration::from_millis(400),
+        screen_reader: Some(false),
     };
     let services = Services {
         speaker: factory,
@@ -356,7 +385,11 @@ fn a_speech_service_that_never_answers_does_not_freeze_the_window() {
         app.state().speech_unavailable.is_some()
     });
     let message = h.state().state().message.clone().expect("a message");
-    assert!(message.text.starts_with("Speech unavailable"), "{}", message.text);
+    assert!(
+        message.text.starts_with("Speech unavailable"),
+        "{}",
+        message.text
+    );
     h.get_by_label("Speech: unavailable");
 
     // A new picture still shows its caption; Escape and F5 still answer at once.
@@ -778,6 +811,7 @@ fn seesay_describe_screen_reaches_the_running_app_over_its_socket() {
         remote_socket: Some(socket.clone()),
         global_hotkeys: false,
         speech_timeout: Duration::from_secs(4),
+        screen_reader: Some(false),
     });
     h.step();
     // What `seesay --describe-screen` does first: the app answers that it will.
@@ -790,4 +824,215 @@ fn seesay_describe_screen_reaches_the_running_app_over_its_socket() {
     // Closing the app removes its socket, so the next `--describe-screen` describes on its own.
     drop(h);
     assert!(!socket.exists());
+}
+
+/// A harness whose app believes a screen reader is (or is not) running.
+fn harness_with_screen_reader(
+    f: &Fixture,
+    paths: Vec<PathBuf>,
+    running: bool,
+) -> Harness<'static, SeesayApp> {
+    f.harness_with_config(AppConfig {
+        paths,
+        model: ModelSource::Dir(f.model.clone()),
+        device: DeviceChoice::Cpu,
+        print_captions: false,
+        remote_socket: None,
+        global_hotkeys: false,
+        speech_timeout: Duration::from_secs(4),
+        screen_reader: Some(running),
+    })
+}
+
+/// The caption's node: the label whose value (its name on the bus) is the caption.
+fn caption_node<'t>(h: &'t Harness<'_, SeesayApp>, caption: &str) -> AccessKitNode<'t> {
+    let found: Vec<_> = tree(h)
+        .into_iter()
+        .filter(|n| n.role() == Role::Label && n.value().as_deref() == Some(caption))
+        .collect();
+    assert_eq!(found.len(), 1, "one caption node");
+    found[0]
+}
+
+#[test]
+fn the_caption_comes_first_after_the_toolbar_is_focusable_and_named_on_the_bus() {
+    let f = Fixture::new();
+    let mut h = f.harness(vec![f.picture()]);
+    wait_for(&mut h, "the caption", caption_ready);
+    let caption = h.state().state().caption_text().expect("caption");
+    let nodes = tree(&h);
+    let at = |name: &str| {
+        nodes
+            .iter()
+            .position(|n| bus_name(n).as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("no node named {name:?}"))
+    };
+    let caption_at = at(&caption);
+    // The toolbar's last button, then the caption, before the status bar and the details.
+    assert!(at("Help") < caption_at);
+    assert!(caption_at < at("Candidates"));
+    let status = nodes
+        .iter()
+        .position(|n| bus_name(n).is_some_and(|l| l.starts_with("Model: ")))
+        .expect("status");
+    assert!(caption_at < status);
+    let node = caption_node(&h, &caption);
+    assert!(
+        node.data().supports_action(Action::Focus),
+        "the caption takes focus"
+    );
+    // Voice only, no screen reader: the caption is not a live region (no double speech).
+    assert_eq!(node.live(), Live::Off);
+
+    // The window is named after the picture, in its title and on the tree's root.
+    let root = h.root().accesskit_node();
+    assert_eq!(root.label().as_deref(), Some("seesay: coffee.jpg"));
+}
+
+#[test]
+fn with_a_screen_reader_the_caption_is_a_live_region_and_seesay_does_not_talk_over_it() {
+    let f = Fixture::new();
+    let folder = f.folder(2);
+    let mut h = harness_with_screen_reader(&f, vec![folder], true);
+    wait_for(&mut h, "the caption", caption_ready);
+    let caption = h.state().state().caption_text().expect("caption");
+    assert_eq!(caption_node(&h, &caption).live(), Live::Polite);
+    h.key_press(egui::Key::ArrowRight);
+    wait_for(&mut h, "the second caption", |app| {
+        caption_ready(app) && app.state().folder.as_ref().is_some_and(|f| f.index == 1)
+    });
+    let second = h.state().state().caption_text().expect("caption");
+    assert_eq!(caption_node(&h, &second).live(), Live::Polite);
+    // Automatic: the screen reader speaks, so seesay's own voice says nothing.
+    std::thread::sleep(Duration::from_millis(200));
+    h.step();
+    assert!(f.speaker.recording().spoken.is_empty());
+
+    // The choice is a combo box that exposes what is chosen.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Comma);
+    h.step();
+    h.step();
+    let combo = h.get_by_role_and_label(Role::ComboBox, "Speak with");
+    assert_eq!(
+        combo.accesskit_node().value().as_deref(),
+        Some("Automatic (the screen reader when one is running)")
+    );
+}
+
+#[test]
+fn candidates_are_a_table_with_a_header_row_and_probabilities_in_words() {
+    let f = Fixture::new();
+    let mut h = f.harness(vec![f.picture()]);
+    wait_for(&mut h, "the caption", caption_ready);
+    let asked = h.state().state().settings.candidates;
+    let table = h.get_by_role_and_label(Role::Table, "Candidates");
+    let rows: Vec<_> = table
+        .children_recursive()
+        .map(|n| n.accesskit_node())
+        .filter(|n| n.role() == Role::Row)
+        .collect();
+    assert_eq!(rows.len(), asked + 1, "a header and one row per candidate");
+    let cells = |row: &AccessKitNode<'_>, role: Role| -> Vec<String> {
+        row.children()
+            .filter(|c| c.role() == role)
+            .filter_map(|c| c.label())
+            .collect()
+    };
+    assert_eq!(
+        cells(&rows[0], Role::ColumnHeader),
+        ["Rank", "Caption", "Probability", "Log-prob", "Search"]
+    );
+    let first = cells(&rows[1], Role::Cell);
+    assert_eq!(first.len(), 5, "{first:?}");
+    assert_eq!(first[0], "1");
+    assert!(
+        first[2].ends_with(" percent") || first[2] == "less than 1 in 100,000",
+        "{first:?}"
+    );
+}
+
+#[test]
+fn arrows_change_the_picture_only_where_they_mean_it_and_never_move_the_focus_too() {
+    let f = Fixture::new();
+    let folder = f.folder(3);
+    let mut h = f.harness(vec![folder]);
+    wait_for(&mut h, "the first caption", caption_ready);
+    let index = |h: &Harness<'_, SeesayApp>| h.state().state().folder.as_ref().map(|f| f.index);
+
+    // On a toolbar button, Right moves between buttons (egui's arrows), not the picture.
+    h.get_by_role_and_label(Role::Button, "Paste").focus();
+    h.step();
+    h.key_press(egui::Key::ArrowRight);
+    h.step();
+    assert_eq!(index(&h), Some(0), "Right on a button changed the picture");
+
+    // On a thumbnail, Right shows the next picture and the focus follows it, nowhere else.
+    h.get_by_role_and_label(Role::Button, "Picture 1 of 3: picture1.png")
+        .focus();
+    h.step();
+    h.key_press(egui::Key::ArrowRight);
+    h.step();
+    h.step();
+    assert_eq!(index(&h), Some(1));
+    let focused: Vec<String> = tree(&h)
+        .iter()
+        .filter(|n| n.is_focused())
+        .filter_map(bus_name)
+        .collect();
+    assert_eq!(focused, ["Picture 2 of 3: picture2.png"]);
+
+    // In Settings, the arrows move the focused slider, not the picture; Escape closes it
+    // and the focus goes back to the thumbnail.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Comma);
+    h.step();
+    h.step();
+    let beam = h.state().state().settings.beam_size;
+    let slider = h.get_by_role_and_label(Role::Slider, "Beam size");
+    assert!(
+        slider.accesskit_node().is_focused(),
+        "Settings takes the focus"
+    );
+    h.key_press(egui::Key::ArrowRight);
+    h.step();
+    assert_eq!(h.state().state().settings.beam_size, beam + 1);
+    assert_eq!(index(&h), Some(1));
+    h.key_press(egui::Key::Escape);
+    h.step();
+    h.step();
+    assert!(!h.state().state().show_settings);
+    let focused: Vec<String> = tree(&h)
+        .iter()
+        .filter(|n| n.is_focused())
+        .filter_map(bus_name)
+        .collect();
+    assert_eq!(focused, ["Picture 2 of 3: picture2.png"]);
+}
+
+#[test]
+fn help_takes_the_focus_escape_closes_it_and_every_focusable_node_is_named() {
+    let f = Fixture::new();
+    let mut h = f.harness(vec![f.picture()]);
+    wait_for(&mut h, "the caption", caption_ready);
+    h.key_press(egui::Key::F1);
+    h.step();
+    h.step();
+    let close = h.get_by_role_and_label(Role::Button, "Close help");
+    assert!(close.accesskit_node().is_focused());
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Comma);
+    h.step();
+    h.step();
+    let nameless: Vec<String> = tree(&h)
+        .iter()
+        .filter(|n| n.data().supports_action(Action::Focus))
+        .filter(|n| bus_name(n).is_none_or(|l| l.trim().is_empty()))
+        .map(|n| format!("{:?} at {:?}", n.role(), n.raw_bounds()))
+        .collect();
+    assert!(
+        nameless.is_empty(),
+        "focusable nodes without a name: {nameless:?}"
+    );
+    h.key_press(egui::Key::Escape);
+    h.step();
+    h.step();
+    assert!(!h.state().state().show_help && !h.state().state().show_settings);
 }

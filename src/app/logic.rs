@@ -11,12 +11,12 @@ use image::DynamicImage;
 use super::loader::{self, Loaded, Source};
 use super::settings::Settings;
 use super::state::{
-    CaptionState, Command, Folder, Message, MessageKind, ModelState, Nav, Shown, Thumb,
+    CaptionState, Command, Folder, Message, MessageKind, ModelState, Nav, Shown, Thumb, TypedPath,
 };
 use super::{Inbox, SeesayApp};
 use crate::describer::Description;
-use crate::speech::{SpeakerFactory, SpeechNotice, SpeechThread};
 use crate::sources::{self, ClipboardContent, Opened};
+use crate::speech::{SpeakerFactory, SpeechNotice, SpeechThread};
 use crate::worker::{Event, Job, JobInput, Request};
 
 const PAGE: usize = 10;
@@ -101,13 +101,29 @@ impl SeesayApp {
             }
             Command::DismissMessage => self.state.message = None,
             Command::Recaption => self.recaption(),
+            Command::OpenTypedPath => {
+                if let Some(typed) = self.state.typed_path.take() {
+                    let text = typed.text.trim();
+                    if text.is_empty() {
+                        self.state.typed_path = Some(TypedPath {
+                            focus: true,
+                            ..typed
+                        });
+                        self.error("Type a path first, then press Enter.".to_owned());
+                    } else {
+                        let path = expand_home(text);
+                        self.open(&path);
+                    }
+                }
+            }
+            Command::CancelTypedPath => self.state.typed_path = None,
         }
     }
 
     /// Reads the keyboard shortcuts into commands.
     pub(super) fn read_shortcuts(&mut self, ctx: &egui::Context) {
         let command = |m, k| KeyboardShortcut::new(m, k);
-        let table: [(KeyboardShortcut, Command); 17] = [
+        let table: [(KeyboardShortcut, Command); 9] = [
             // Shift variants first: Ctrl+O also matches Ctrl+Shift+O (shift is ignored).
             (
                 command(Modifiers::COMMAND | Modifiers::SHIFT, Key::O),
@@ -130,62 +146,88 @@ impl SeesayApp {
                 command(Modifiers::COMMAND, Key::Comma),
                 Command::ToggleSettings,
             ),
-            (
-                command(Modifiers::NONE, Key::ArrowRight),
-                Command::Navigate(Nav::Next),
-            ),
-            (
-                command(Modifiers::NONE, Key::ArrowDown),
-                Command::Navigate(Nav::Next),
-            ),
-            (
-                command(Modifiers::NONE, Key::ArrowLeft),
-                Command::Navigate(Nav::Previous),
-            ),
-            (
-                command(Modifiers::NONE, Key::ArrowUp),
-                Command::Navigate(Nav::Previous),
-            ),
-            (
-                command(Modifiers::NONE, Key::PageDown),
-                Command::Navigate(Nav::PageDown),
-            ),
-            (
-                command(Modifiers::NONE, Key::PageUp),
-                Command::Navigate(Nav::PageUp),
-            ),
-            (
-                command(Modifiers::NONE, Key::Home),
-                Command::Navigate(Nav::First),
-            ),
-            (
-                command(Modifiers::NONE, Key::End),
-                Command::Navigate(Nav::Last),
-            ),
         ];
+        let browse: [(Key, Nav); 8] = [
+            (Key::ArrowRight, Nav::Next),
+            (Key::ArrowDown, Nav::Next),
+            (Key::ArrowLeft, Nav::Previous),
+            (Key::ArrowUp, Nav::Previous),
+            (Key::PageDown, Nav::PageDown),
+            (Key::PageUp, Nav::PageUp),
+            (Key::Home, Nav::First),
+            (Key::End, Nav::Last),
+        ];
+        let browsing = self.keys_browse(ctx);
+        // In a text field, Ctrl+V and Ctrl+C are the field's.
+        let typing = ctx.egui_wants_keyboard_input();
+        let typed_path = self.state.typed_path.is_some();
         let mut found = Vec::new();
+        let mut browsed = false;
         ctx.input_mut(|i| {
             for (shortcut, cmd) in &table {
-                if i.consume_shortcut(shortcut) {
+                let clipboard = matches!(cmd, Command::Paste | Command::CopyCaption);
+                if !(typing && clipboard) && i.consume_shortcut(shortcut) {
                     found.push(cmd.clone());
+                }
+            }
+            if browsing {
+                for (key, nav) in browse {
+                    if i.consume_key(Modifiers::NONE, key) {
+                        found.push(Command::Navigate(nav));
+                        browsed = true;
+                    }
                 }
             }
             if i.consume_key(Modifiers::NONE, Key::Escape) {
                 found.push(Command::StopSpeech);
                 found.push(Command::ClosePanels);
+                if typed_path {
+                    found.push(Command::CancelTypedPath);
+                }
             }
             // When the platform turns Ctrl+V / Ctrl+C into clipboard events, honour those too.
-            for event in &i.events {
-                match event {
-                    egui::Event::Paste(_) | egui::Event::PasteImage(_) => {
-                        found.push(Command::Paste)
+            // Not while a text field has the focus: there they edit the field.
+            if !typing {
+                for event in &i.events {
+                    match event {
+                        egui::Event::Paste(_) | egui::Event::PasteImage(_) => {
+                            found.push(Command::Paste)
+                        }
+                        egui::Event::Copy => found.push(Command::CopyCaption),
+                        _ => {}
                     }
-                    egui::Event::Copy => found.push(Command::CopyCaption),
-                    _ => {}
                 }
             }
         });
+        if browsed {
+            // An arrow changes the picture, so it must not also move the focus (egui moves
+            // it with the arrows between widgets); a focused thumbnail follows the picture.
+            ctx.memory_mut(|m| m.move_focus(egui::FocusDirection::None));
+            self.focus_follows_picture = ctx
+                .memory(egui::Memory::focused)
+                .is_some_and(|id| self.is_thumbnail(id));
+        }
         self.commands.extend(found);
+    }
+
+    /// The arrows, Page Up/Down, Home and End move through the folder only where that is what
+    /// they mean: nothing has the focus, or the caption or a thumbnail has it, and neither Help
+    /// nor Settings is open. Elsewhere they are the focused control's (a slider, a text field).
+    fn keys_browse(&self, ctx: &egui::Context) -> bool {
+        if self.state.folder.is_none() || self.state.show_help || self.state.show_settings {
+            return false;
+        }
+        match ctx.memory(egui::Memory::focused) {
+            None => true,
+            Some(id) => Some(id) == self.state.caption_id || self.is_thumbnail(id),
+        }
+    }
+
+    fn is_thumbnail(&self, id: egui::Id) -> bool {
+        self.state
+            .folder
+            .as_ref()
+            .is_some_and(|f| (0..f.images.len()).any(|i| super::panels::thumb_id(i) == id))
     }
 
     /// Opens files dropped on the window.
@@ -262,6 +304,23 @@ impl SeesayApp {
                     if let Some(path) = path {
                         self.open(&path);
                     }
+                }
+                Inbox::ScreenReader(running) => {
+                    self.log(&format!("screen reader running: {running}"));
+                    self.state.screen_reader = running;
+                }
+                Inbox::NoDialog { folder } => {
+                    self.state.dialog_open = false;
+                    self.state.typed_path = Some(TypedPath {
+                        text: String::new(),
+                        folder,
+                        focus: true,
+                    });
+                    let what = if folder { "folder" } else { "picture" };
+                    self.error(format!(
+                        "No file dialog is available (install zenity or xdg-desktop-portal). \
+                         Type the path of the {what} and press Enter."
+                    ));
                 }
                 Inbox::Screenshot(result) => {
                     self.state.screenshot_pending = false;
@@ -377,6 +436,11 @@ impl SeesayApp {
         let spawned = std::thread::Builder::new()
             .name("seesay-dialog".into())
             .spawn(move || {
+                if !super::desktop::file_dialog_available() {
+                    let _ = tx.send(Inbox::NoDialog { folder });
+                    ctx.request_repaint();
+                    return;
+                }
                 let dialog = rfd::FileDialog::new().set_title(if folder {
                     "Open a folder of pictures"
                 } else {
@@ -440,6 +504,10 @@ impl SeesayApp {
         };
         if next != i {
             folder.index = next;
+            if std::mem::take(&mut self.focus_follows_picture) {
+                let id = super::panels::thumb_id(next);
+                self.ctx.memory_mut(|m| m.request_focus(id));
+            }
             self.show_folder_image();
         }
     }
@@ -663,7 +731,8 @@ impl SeesayApp {
         self.state.caption = CaptionState::Ready(result);
         if let Some(text) = self.state.caption_text() {
             self.log(&format!("caption: {text}"));
-            if self.state.settings.auto_speak {
+            // With the screen reader speaking, the caption reaches it as a live region.
+            if self.state.settings.auto_speak && self.state.speaks_with_voice() {
                 self.speak(&text);
             }
         }
@@ -797,11 +866,14 @@ impl SeesayApp {
         }
     }
 
-    /// Shows an error and speaks it.
+    /// Shows an error and speaks it (with seesay's voice, or as a live region the screen
+    /// reader announces, or both, as the settings say).
     pub(super) fn error(&mut self, text: String) {
         self.log(&format!("error: {text}"));
         self.show(MessageKind::Error, text.clone());
-        self.speak(&text);
+        if self.state.speaks_with_voice() {
+            self.speak(&text);
+        }
     }
 
     fn show(&mut self, kind: MessageKind, text: String) {
@@ -815,6 +887,16 @@ impl SeesayApp {
             let _ = writeln!(out, "{line}");
             let _ = out.flush();
         }
+    }
+}
+
+/// A typed path, with a leading `~` meaning the home folder.
+fn expand_home(text: &str) -> PathBuf {
+    match (text.strip_prefix('~'), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
+            PathBuf::from(home).join(rest.trim_start_matches('/'))
+        }
+        _ => PathBuf::from(text),
     }
 }
 
