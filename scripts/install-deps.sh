@@ -6,7 +6,9 @@
 #            tesseract-ocr + tesseract-ocr-eng (reading text; tesseract-ocr pulls in the library,
 #            libtesseract5 on Debian 12 / Ubuntu 24.04). seesay opens the library at run time,
 #            so libtesseract-dev (headers) is not needed to build, and without it seesay still runs.
+#            zenity (the file dialog where there is no desktop portal)
 #   tests:   xvfb, x11-utils, pulseaudio(-utils: parec, pactl), sox, xdotool, imagemagick (real window and speech checks)
+#            dbus, at-spi2-core, libglib2.0-bin (gdbus), python3-pyatspi (the screen-reader check)
 set -euo pipefail
 packages=(
   pkg-config clang libclang-dev libspeechd-dev
@@ -14,7 +16,9 @@ packages=(
   libpipewire-0.3-dev libwayland-dev libegl-dev libgbm-dev libxkbcommon-dev
   speech-dispatcher speech-dispatcher-espeak-ng espeak-ng libgl1-mesa-dri
   tesseract-ocr tesseract-ocr-eng
+  zenity
   xvfb x11-utils pulseaudio pulseaudio-utils sox xdotool imagemagick
+  dbus at-spi2-core libglib2.0-bin python3-pyatspi
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use egui::accesskit::{Role, Toggled};
-use egui_kittest::kittest::{NodeT, Queryable};
+use egui::accesskit::{Action, Live, Role, Toggled};
+use egui_kittest::kittest::{AccessKitNode, NodeT, Queryable};
 use egui_kittest::Harness;
 
 use seesay::app::state::Thumb;
@@ -14,7 +14,7 @@ use seesay::app::{AppConfig, CaptionState, SeesayApp, Services};
 use seesay::captioner::{CaptionOptions, ModelSource};
 use seesay::device::DeviceChoice;
 use seesay::sources::{ClipboardContent, MemoryClipboard, MemoryScreen, WindowShot};
-use seesay::speech::RecordingSpeaker;
+use seesay::speech::{Recording, RecordingSpeaker, Speaker};
 use seesay::worker::{Event, Job, JobInput, Request, Worker};
 
 const WORDS: &[&str] = &[
@@ -83,12 +83,14 @@ impl Fixture {
             print_captions: false,
             remote_socket: None,
             global_hotkeys: false,
+            speech_timeout: Duration::from_secs(4),
+            screen_reader: Some(false),
         })
     }
 
     fn harness_with_config(&self, config: AppConfig) -> Harness<'static, SeesayApp> {
         let services = Services {
-            speaker: Box::new(self.speaker.clone()),
+            speaker: seesay::speech::ready(self.speaker.clone()),
             clipboard: Box::new(self.clipboard.clone()),
             screen: std::sync::Arc::new(self.screen.clone()),
         };
@@ -128,13 +130,56 @@ fn wait_for(h: &mut Harness<'_, SeesayApp>, what: &str, done: impl Fn(&SeesayApp
     h.step();
 }
 
+/// Steps the UI until the speaker's recording satisfies `done` (speech runs on its own thread).
+fn wait_for_speech(
+    h: &mut Harness<'_, SeesayApp>,
+    speaker: &RecordingSpeaker,
+    what: &str,
+    done: impl Fn(&Recording) -> bool,
+) -> Recording {
+    let start = Instant::now();
+    loop {
+        let rec = speaker.recording();
+        if done(&rec) {
+            return rec;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for speech: {what}; recorded {rec:?}"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 fn caption_ready(app: &SeesayApp) -> bool {
     matches!(app.state().caption, CaptionState::Ready(_))
 }
 
+/// The name AT-SPI gives a node, as accesskit_atspi_common computes it: a label's name is its
+/// value (its label is dropped), anything else's is its label or the labels it is labelled by.
+fn bus_name(node: &AccessKitNode<'_>) -> Option<String> {
+    if node.role() == Role::Label {
+        node.value()
+    } else {
+        node.label()
+    }
+}
+
+/// The nodes of the tree in the order a screen reader walks them.
+fn tree<'t>(h: &'t Harness<'_, SeesayApp>) -> Vec<AccessKitNode<'t>> {
+    h.root()
+        .children_recursive()
+        .map(|n| n.accesskit_node())
+        .collect()
+}
+
+/// Names (as the bus shows them) starting with `prefix`.
 fn labels_starting_with(h: &Harness<'_, SeesayApp>, prefix: &str) -> Vec<String> {
-    h.query_all_by(|n| n.label().is_some_and(|l| l.starts_with(prefix)))
-        .filter_map(|n| n.accesskit_node().label())
+    tree(h)
+        .iter()
+        .filter_map(bus_name)
+        .filter(|l| l.starts_with(prefix))
         .collect()
 }
 
@@ -157,6 +202,7 @@ fn opening_an_image_shows_its_caption_candidates_and_word_probabilities() {
     let asked = h.state().state().settings.candidates;
     let rows = labels_starting_with(&h, "Candidate ");
     assert_eq!(rows.len(), asked, "one table row per candidate: {rows:?}");
+    assert_eq!(rows[0], "Candidate 1");
 
     // Each word shows its probability, and so does the end of the sentence (an untrained
     // model may choose to say nothing, so the end marker is the one always there).
@@ -169,10 +215,11 @@ fn opening_an_image_shows_its_caption_candidates_and_word_probabilities() {
         .filter(|l| l != "Word by word")
         .collect();
     assert_eq!(words.len(), n_words, "{words:?}");
-    assert!(words.iter().all(|w| w.ends_with('%')), "{words:?}");
+    let in_words = |w: &String| w.ends_with(" percent") || w.ends_with("1 in 100,000");
+    assert!(words.iter().all(in_words), "{words:?}");
     let end = labels_starting_with(&h, "End of caption, ");
     assert_eq!(end.len(), 1, "{end:?}");
-    assert!(end[0].ends_with('%'), "{end:?}");
+    assert!(in_words(&end[0]), "{end:?}");
     h.get_by_label_contains("Model: test-untrained on CPU");
 
     // Every control has an accessible name (run() checks the whole tree).
@@ -187,29 +234,194 @@ fn speak_reads_the_caption_and_escape_stops_it() {
     wait_for(&mut h, "the caption", caption_ready);
     let caption = h.state().state().caption_text().expect("caption text");
     // Auto-speak is on by default: the caption was read as soon as it was ready.
-    assert_eq!(f.speaker.recording().spoken, vec![caption.clone()]);
+    let rec = wait_for_speech(&mut h, &f.speaker, "the caption", |r| !r.spoken.is_empty());
+    assert_eq!(rec.spoken, vec![caption.clone()]);
 
     h.get_by_role_and_label(Role::Button, "Speak").click();
-    h.step();
-    h.step();
-    let rec = f.speaker.recording();
+    let rec = wait_for_speech(&mut h, &f.speaker, "Speak", |r| r.spoken.len() == 2);
     assert_eq!(rec.spoken, vec![caption.clone(), caption.clone()]);
     assert!(rec.speaking);
 
     h.key_press(egui::Key::Escape);
-    h.step();
-    let rec = f.speaker.recording();
-    assert_eq!(rec.stops, 1);
+    let rec = wait_for_speech(&mut h, &f.speaker, "Escape", |r| r.stops == 1);
     assert!(!rec.speaking);
+    assert!(!h.state().state().speaking);
 
     h.key_press(egui::Key::F5);
-    h.step();
+    wait_for_speech(&mut h, &f.speaker, "F5", |r| r.spoken.len() == 3);
     h.get_by_role_and_label(Role::Button, "Stop").click();
-    h.step();
-    h.step();
-    let rec = f.speaker.recording();
+    let rec = wait_for_speech(&mut h, &f.speaker, "Stop", |r| r.stops == 2);
     assert_eq!(rec.spoken.len(), 3);
-    assert_eq!(rec.stops, 2);
+}
+
+/// A speech engine that never answers: every call blocks until the test ends (as
+/// speech-dispatcher's `spd_open` did when its service was stuck).
+struct HungSpeaker {
+    gate: std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+    /// Whether voices, rate and voice hang too, or only speaking and stopping.
+    everything: bool,
+}
+
+impl HungSpeaker {
+    fn hang(&self) {
+        let (lock, cvar) = &*self.gate;
+        let mut open = lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while !*open {
+            open = cvar
+                .wait(open)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+}
+
+impl Speaker for HungSpeaker {
+    fn speak(&mut self, _text: &str) -> Result<(), String> {
+        self.hang();
+        Ok(())
+    }
+    fn stop(&mut self) -> Result<(), String> {
+        self.hang();
+        Ok(())
+    }
+    fn is_speaking(&self) -> bool {
+        self.hang();
+        false
+    }
+    fn set_rate(&mut self, _rate: f32) -> Result<(), String> {
+        if self.everything {
+            self.hang();
+        }
+        Ok(())
+    }
+    fn voices(&self) -> Vec<String> {
+        if self.everything {
+            self.hang();
+        }
+        Vec::new()
+    }
+    fn set_voice(&mut self, _name: &str) -> Result<(), String> {
+        if self.everything {
+            self.hang();
+        }
+        Ok(())
+    }
+}
+
+/// Opens the gate when the test ends, so the speech thread can finish.
+struct OpenOnDrop(std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>);
+
+impl Drop for OpenOnDrop {
+    fn drop(&mut self) {
+        let (lock, cvar) = &*self.0;
+        *lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = true;
+        cvar.notify_all();
+    }
+}
+
+fn hung_speech_harness(
+    f: &Fixture,
+    paths: Vec<PathBuf>,
+    connect_hangs: bool,
+) -> (Harness<'static, SeesayApp>, OpenOnDrop) {
+    let gate = std::sync::Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+    let speaker = HungSpeaker {
+        gate: gate.clone(),
+        everything: connect_hangs,
+    };
+    let factory: seesay::speech::SpeakerFactory = Box::new(move || {
+        if connect_hangs {
+            speaker.hang();
+        }
+        Ok(Box::new(speaker) as Box<dyn Speaker>)
+    });
+    let config = AppConfig {
+        paths,
+        model: ModelSource::Dir(f.model.clone()),
+        device: DeviceChoice::Cpu,
+        print_captions: false,
+        remote_socket: None,
+        global_hotkeys: false,
+        speech_timeout: Duration::from_millis(400),
+        screen_reader: Some(false),
+    };
+    let services = Services {
+        speaker: factory,
+        clipboard: Box::new(f.clipboard.clone()),
+        screen: std::sync::Arc::new(f.screen.clone()),
+    };
+    let h = Harness::builder()
+        .with_size(egui::vec2(1100.0, 760.0))
+        .build_eframe(move |cc| SeesayApp::new(cc, config, services));
+    (h, OpenOnDrop(gate))
+}
+
+/// Steps `frames` frames, each within `limit`: the window keeps answering.
+fn frames_keep_coming(h: &mut Harness<'_, SeesayApp>, frames: usize, limit: Duration) {
+    for _ in 0..frames {
+        let start = Instant::now();
+        h.step();
+        assert!(
+            start.elapsed() < limit,
+            "a frame took {:?}: the UI thread waited",
+            start.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_speech_service_that_never_answers_does_not_freeze_the_window() {
+    let f = Fixture::new();
+    let folder = f.folder(2);
+    // Connecting hangs, as spd_open does when speech-dispatcher is stuck.
+    let (mut h, _gate) = hung_speech_harness(&f, vec![folder.clone()], true);
+    frames_keep_coming(&mut h, 5, Duration::from_secs(1));
+    wait_for(&mut h, "the caption", caption_ready);
+    wait_for(&mut h, "speech to be called unavailable", |app| {
+        app.state().speech_unavailable.is_some()
+    });
+    let message = h.state().state().message.clone().expect("a message");
+    assert!(
+        message.text.starts_with("Speech unavailable"),
+        "{}",
+        message.text
+    );
+    h.get_by_label("Speech: unavailable");
+
+    // A new picture still shows its caption; Escape and F5 still answer at once.
+    h.key_press(egui::Key::ArrowRight);
+    frames_keep_coming(&mut h, 3, Duration::from_secs(1));
+    wait_for(&mut h, "the second caption", |app| {
+        caption_ready(app)
+            && app.state().shown.as_ref().and_then(|s| s.path.clone())
+                == Some(folder.join("picture2.png"))
+    });
+    h.key_press(egui::Key::Escape);
+    h.key_press(egui::Key::F5);
+    frames_keep_coming(&mut h, 3, Duration::from_secs(1));
+    // Said once, not again for every caption.
+    let shown = h.state().state().message.clone().expect("a message");
+    assert_eq!(shown, message);
+}
+
+#[test]
+fn speech_that_hangs_while_speaking_does_not_freeze_the_window() {
+    let f = Fixture::new();
+    // Connects at once, then hangs when speaking the caption (as tts::stop did).
+    let (mut h, _gate) = hung_speech_harness(&f, vec![f.picture()], false);
+    wait_for(&mut h, "the caption", caption_ready);
+    h.key_press(egui::Key::Escape);
+    frames_keep_coming(&mut h, 5, Duration::from_secs(1));
+    wait_for(&mut h, "speech to be called unavailable", |app| {
+        app.state().speech_unavailable.is_some()
+    });
+    assert!(!h.state().state().speaking);
+    h.key_press(egui::Key::F5);
+    frames_keep_coming(&mut h, 3, Duration::from_secs(1));
 }
 
 #[test]
@@ -224,13 +436,12 @@ fn pasting_text_or_nothing_says_there_is_no_image() {
     h.step();
     h.step();
     h.get_by_label_contains("The clipboard holds text, not an image");
-    let spoken = f.speaker.recording().spoken;
-    assert!(
-        spoken
+    // Errors are spoken too.
+    wait_for_speech(&mut h, &f.speaker, "the error", |r| {
+        r.spoken
             .iter()
-            .any(|s| s.contains("The clipboard holds text, not an image")),
-        "errors are spoken too: {spoken:?}"
-    );
+            .any(|s| s.contains("The clipboard holds text, not an image"))
+    });
 
     f.clipboard.set(ClipboardContent::Empty);
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::V);
@@ -437,7 +648,7 @@ fn a_missing_model_is_shown_and_spoken() {
     });
     h.get_by_label_contains("Cannot load the captioning model");
     h.get_by_label("No captioning model is loaded.");
-    assert!(!f.speaker.recording().spoken.is_empty());
+    wait_for_speech(&mut h, &f.speaker, "the error", |r| !r.spoken.is_empty());
 }
 
 #[test]
@@ -580,13 +791,11 @@ fn describe_window_with_no_other_window_says_so() {
         "{}",
         message.text
     );
-    let spoken = f.speaker.recording().spoken;
-    assert!(
-        spoken
+    wait_for_speech(&mut h, &f.speaker, "the message", |r| {
+        r.spoken
             .iter()
-            .any(|s| s.starts_with("No window to describe")),
-        "{spoken:?}"
-    );
+            .any(|s| s.starts_with("No window to describe"))
+    });
 }
 
 #[test]
@@ -601,6 +810,8 @@ fn seesay_describe_screen_reaches_the_running_app_over_its_socket() {
         print_captions: false,
         remote_socket: Some(socket.clone()),
         global_hotkeys: false,
+        speech_timeout: Duration::from_secs(4),
+        screen_reader: Some(false),
     });
     h.step();
     // What `seesay --describe-screen` does first: the app answers that it will.
@@ -613,4 +824,215 @@ fn seesay_describe_screen_reaches_the_running_app_over_its_socket() {
     // Closing the app removes its socket, so the next `--describe-screen` describes on its own.
     drop(h);
     assert!(!socket.exists());
+}
+
+/// A harness whose app believes a screen reader is (or is not) running.
+fn harness_with_screen_reader(
+    f: &Fixture,
+    paths: Vec<PathBuf>,
+    running: bool,
+) -> Harness<'static, SeesayApp> {
+    f.harness_with_config(AppConfig {
+        paths,
+        model: ModelSource::Dir(f.model.clone()),
+        device: DeviceChoice::Cpu,
+        print_captions: false,
+        remote_socket: None,
+        global_hotkeys: false,
+        speech_timeout: Duration::from_secs(4),
+        screen_reader: Some(running),
+    })
+}
+
+/// The caption's node: the label whose value (its name on the bus) is the caption.
+fn caption_node<'t>(h: &'t Harness<'_, SeesayApp>, caption: &str) -> AccessKitNode<'t> {
+    let found: Vec<_> = tree(h)
+        .into_iter()
+        .filter(|n| n.role() == Role::Label && n.value().as_deref() == Some(caption))
+        .collect();
+    assert_eq!(found.len(), 1, "one caption node");
+    found[0]
+}
+
+#[test]
+fn the_caption_comes_first_after_the_toolbar_is_focusable_and_named_on_the_bus() {
+    let f = Fixture::new();
+    let mut h = f.harness(vec![f.picture()]);
+    wait_for(&mut h, "the caption", caption_ready);
+    let caption = h.state().state().caption_text().expect("caption");
+    let nodes = tree(&h);
+    let at = |name: &str| {
+        nodes
+            .iter()
+            .position(|n| bus_name(n).as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("no node named {name:?}"))
+    };
+    let caption_at = at(&caption);
+    // The toolbar's last button, then the caption, before the status bar and the details.
+    assert!(at("Help") < caption_at);
+    assert!(caption_at < at("Candidates"));
+    let status = nodes
+        .iter()
+        .position(|n| bus_name(n).is_some_and(|l| l.starts_with("Model: ")))
+        .expect("status");
+    assert!(caption_at < status);
+    let node = caption_node(&h, &caption);
+    assert!(
+        node.data().supports_action(Action::Focus),
+        "the caption takes focus"
+    );
+    // Voice only, no screen reader: the caption is not a live region (no double speech).
+    assert_eq!(node.live(), Live::Off);
+
+    // The window is named after the picture, in its title and on the tree's root.
+    let root = h.root().accesskit_node();
+    assert_eq!(root.label().as_deref(), Some("seesay: coffee.jpg"));
+}
+
+#[test]
+fn with_a_screen_reader_the_caption_is_a_live_region_and_seesay_does_not_talk_over_it() {
+    let f = Fixture::new();
+    let folder = f.folder(2);
+    let mut h = harness_with_screen_reader(&f, vec![folder], true);
+    wait_for(&mut h, "the caption", caption_ready);
+    let caption = h.state().state().caption_text().expect("caption");
+    assert_eq!(caption_node(&h, &caption).live(), Live::Polite);
+    h.key_press(egui::Key::ArrowRight);
+    wait_for(&mut h, "the second caption", |app| {
+        caption_ready(app) && app.state().folder.as_ref().is_some_and(|f| f.index == 1)
+    });
+    let second = h.state().state().caption_text().expect("caption");
+    assert_eq!(caption_node(&h, &second).live(), Live::Polite);
+    // Automatic: the screen reader speaks, so seesay's own voice says nothing.
+    std::thread::sleep(Duration::from_millis(200));
+    h.step();
+    assert!(f.speaker.recording().spoken.is_empty());
+
+    // The choice is a combo box that exposes what is chosen.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Comma);
+    h.step();
+    h.step();
+    let combo = h.get_by_role_and_label(Role::ComboBox, "Speak with");
+    assert_eq!(
+        combo.accesskit_node().value().as_deref(),
+        Some("Automatic (the screen reader when one is running)")
+    );
+}
+
+#[test]
+fn candidates_are_a_table_with_a_header_row_and_probabilities_in_words() {
+    let f = Fixture::new();
+    let mut h = f.harness(vec![f.picture()]);
+    wait_for(&mut h, "the caption", caption_ready);
+    let asked = h.state().state().settings.candidates;
+    let table = h.get_by_role_and_label(Role::Table, "Candidates");
+    let rows: Vec<_> = table
+        .children_recursive()
+        .map(|n| n.accesskit_node())
+        .filter(|n| n.role() == Role::Row)
+        .collect();
+    assert_eq!(rows.len(), asked + 1, "a header and one row per candidate");
+    let cells = |row: &AccessKitNode<'_>, role: Role| -> Vec<String> {
+        row.children()
+            .filter(|c| c.role() == role)
+            .filter_map(|c| c.label())
+            .collect()
+    };
+    assert_eq!(
+        cells(&rows[0], Role::ColumnHeader),
+        ["Rank", "Caption", "Probability", "Log-prob", "Search"]
+    );
+    let first = cells(&rows[1], Role::Cell);
+    assert_eq!(first.len(), 5, "{first:?}");
+    assert_eq!(first[0], "1");
+    assert!(
+        first[2].ends_with(" percent") || first[2] == "less than 1 in 100,000",
+        "{first:?}"
+    );
+}
+
+#[test]
+fn arrows_change_the_picture_only_where_they_mean_it_and_never_move_the_focus_too() {
+    let f = Fixture::new();
+    let folder = f.folder(3);
+    let mut h = f.harness(vec![folder]);
+    wait_for(&mut h, "the first caption", caption_ready);
+    let index = |h: &Harness<'_, SeesayApp>| h.state().state().folder.as_ref().map(|f| f.index);
+
+    // On a toolbar button, Right moves between buttons (egui's arrows), not the picture.
+    h.get_by_role_and_label(Role::Button, "Paste").focus();
+    h.step();
+    h.key_press(egui::Key::ArrowRight);
+    h.step();
+    assert_eq!(index(&h), Some(0), "Right on a button changed the picture");
+
+    // On a thumbnail, Right shows the next picture and the focus follows it, nowhere else.
+    h.get_by_role_and_label(Role::Button, "Picture 1 of 3: picture1.png")
+        .focus();
+    h.step();
+    h.key_press(egui::Key::ArrowRight);
+    h.step();
+    h.step();
+    assert_eq!(index(&h), Some(1));
+    let focused: Vec<String> = tree(&h)
+        .iter()
+        .filter(|n| n.is_focused())
+        .filter_map(bus_name)
+        .collect();
+    assert_eq!(focused, ["Picture 2 of 3: picture2.png"]);
+
+    // In Settings, the arrows move the focused slider, not the picture; Escape closes it
+    // and the focus goes back to the thumbnail.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Comma);
+    h.step();
+    h.step();
+    let beam = h.state().state().settings.beam_size;
+    let slider = h.get_by_role_and_label(Role::Slider, "Beam size");
+    assert!(
+        slider.accesskit_node().is_focused(),
+        "Settings takes the focus"
+    );
+    h.key_press(egui::Key::ArrowRight);
+    h.step();
+    assert_eq!(h.state().state().settings.beam_size, beam + 1);
+    assert_eq!(index(&h), Some(1));
+    h.key_press(egui::Key::Escape);
+    h.step();
+    h.step();
+    assert!(!h.state().state().show_settings);
+    let focused: Vec<String> = tree(&h)
+        .iter()
+        .filter(|n| n.is_focused())
+        .filter_map(bus_name)
+        .collect();
+    assert_eq!(focused, ["Picture 2 of 3: picture2.png"]);
+}
+
+#[test]
+fn help_takes_the_focus_escape_closes_it_and_every_focusable_node_is_named() {
+    let f = Fixture::new();
+    let mut h = f.harness(vec![f.picture()]);
+    wait_for(&mut h, "the caption", caption_ready);
+    h.key_press(egui::Key::F1);
+    h.step();
+    h.step();
+    let close = h.get_by_role_and_label(Role::Button, "Close help");
+    assert!(close.accesskit_node().is_focused());
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Comma);
+    h.step();
+    h.step();
+    let nameless: Vec<String> = tree(&h)
+        .iter()
+        .filter(|n| n.data().supports_action(Action::Focus))
+        .filter(|n| bus_name(n).is_none_or(|l| l.trim().is_empty()))
+        .map(|n| format!("{:?} at {:?}", n.role(), n.raw_bounds()))
+        .collect();
+    assert!(
+        nameless.is_empty(),
+        "focusable nodes without a name: {nameless:?}"
+    );
+    h.key_press(egui::Key::Escape);
+    h.step();
+    h.step();
+    assert!(!h.state().state().show_help && !h.state().state().show_settings);
 }

@@ -11,11 +11,12 @@ use image::DynamicImage;
 use super::loader::{self, Loaded, Source};
 use super::settings::Settings;
 use super::state::{
-    CaptionState, Command, Folder, Message, MessageKind, ModelState, Nav, Shown, Thumb,
+    CaptionState, Command, Folder, Message, MessageKind, ModelState, Nav, Shown, Thumb, TypedPath,
 };
 use super::{Inbox, SeesayApp};
 use crate::describer::Description;
 use crate::sources::{self, ClipboardContent, Opened};
+use crate::speech::{SpeakerFactory, SpeechNotice, SpeechThread};
 use crate::worker::{Event, Job, JobInput, Request};
 
 const PAGE: usize = 10;
@@ -30,21 +31,36 @@ enum Capture {
 }
 
 impl SeesayApp {
-    /// Reads the speech engine's voices and applies the voice and rate settings.
-    pub(super) fn init_speech(&mut self) {
-        self.state.speech_unavailable = self.services.speaker.unavailable().map(str::to_owned);
-        self.state.voices = self.services.speaker.voices();
-        let rate = self.state.settings.rate;
-        let voice = self.state.settings.voice.clone();
-        if let Err(e) = self.services.speaker.set_rate(rate) {
-            self.show(MessageKind::Error, e);
+    /// Starts the speech thread, which connects to the engine, and queues the voice and rate
+    /// settings for it. Nothing here waits for the engine.
+    pub(super) fn init_speech(&mut self, factory: SpeakerFactory, timeout: Duration) {
+        let waker_ctx = self.ctx.clone();
+        match SpeechThread::spawn(
+            factory,
+            timeout,
+            Arc::new(move || waker_ctx.request_repaint()),
+        ) {
+            Ok(mut speech) => {
+                speech.set_rate(self.state.settings.rate);
+                speech.set_voice(&self.state.settings.voice);
+                self.speech = Some(speech);
+            }
+            Err(reason) => self.speech_unavailable(reason),
         }
-        if let Err(e) = self.services.speaker.set_voice(&voice) {
-            self.show(MessageKind::Error, e);
+    }
+
+    /// Says once, on screen and to the screen reader, that there is no voice, and why.
+    fn speech_unavailable(&mut self, reason: String) {
+        if self.state.speech_unavailable.is_some() {
+            return;
         }
-        if let Some(reason) = self.state.speech_unavailable.clone() {
-            self.show(MessageKind::Error, reason);
-        }
+        self.log(&format!("speech unavailable: {reason}"));
+        self.state.speech_unavailable = Some(reason.clone());
+        self.state.speaking = false;
+        self.show(
+            MessageKind::Error,
+            format!("Speech unavailable: {reason}. Captions are still shown."),
+        );
     }
 
     /// Runs every queued command, in order.
@@ -85,13 +101,29 @@ impl SeesayApp {
             }
             Command::DismissMessage => self.state.message = None,
             Command::Recaption => self.recaption(),
+            Command::OpenTypedPath => {
+                if let Some(typed) = self.state.typed_path.take() {
+                    let text = typed.text.trim();
+                    if text.is_empty() {
+                        self.state.typed_path = Some(TypedPath {
+                            focus: true,
+                            ..typed
+                        });
+                        self.error("Type a path first, then press Enter.".to_owned());
+                    } else {
+                        let path = expand_home(text);
+                        self.open(&path);
+                    }
+                }
+            }
+            Command::CancelTypedPath => self.state.typed_path = None,
         }
     }
 
     /// Reads the keyboard shortcuts into commands.
     pub(super) fn read_shortcuts(&mut self, ctx: &egui::Context) {
         let command = |m, k| KeyboardShortcut::new(m, k);
-        let table: [(KeyboardShortcut, Command); 17] = [
+        let table: [(KeyboardShortcut, Command); 9] = [
             // Shift variants first: Ctrl+O also matches Ctrl+Shift+O (shift is ignored).
             (
                 command(Modifiers::COMMAND | Modifiers::SHIFT, Key::O),
@@ -114,62 +146,88 @@ impl SeesayApp {
                 command(Modifiers::COMMAND, Key::Comma),
                 Command::ToggleSettings,
             ),
-            (
-                command(Modifiers::NONE, Key::ArrowRight),
-                Command::Navigate(Nav::Next),
-            ),
-            (
-                command(Modifiers::NONE, Key::ArrowDown),
-                Command::Navigate(Nav::Next),
-            ),
-            (
-                command(Modifiers::NONE, Key::ArrowLeft),
-                Command::Navigate(Nav::Previous),
-            ),
-            (
-                command(Modifiers::NONE, Key::ArrowUp),
-                Command::Navigate(Nav::Previous),
-            ),
-            (
-                command(Modifiers::NONE, Key::PageDown),
-                Command::Navigate(Nav::PageDown),
-            ),
-            (
-                command(Modifiers::NONE, Key::PageUp),
-                Command::Navigate(Nav::PageUp),
-            ),
-            (
-                command(Modifiers::NONE, Key::Home),
-                Command::Navigate(Nav::First),
-            ),
-            (
-                command(Modifiers::NONE, Key::End),
-                Command::Navigate(Nav::Last),
-            ),
         ];
+        let browse: [(Key, Nav); 8] = [
+            (Key::ArrowRight, Nav::Next),
+            (Key::ArrowDown, Nav::Next),
+            (Key::ArrowLeft, Nav::Previous),
+            (Key::ArrowUp, Nav::Previous),
+            (Key::PageDown, Nav::PageDown),
+            (Key::PageUp, Nav::PageUp),
+            (Key::Home, Nav::First),
+            (Key::End, Nav::Last),
+        ];
+        let browsing = self.keys_browse(ctx);
+        // In a text field, Ctrl+V and Ctrl+C are the field's.
+        let typing = ctx.egui_wants_keyboard_input();
+        let typed_path = self.state.typed_path.is_some();
         let mut found = Vec::new();
+        let mut browsed = false;
         ctx.input_mut(|i| {
             for (shortcut, cmd) in &table {
-                if i.consume_shortcut(shortcut) {
+                let clipboard = matches!(cmd, Command::Paste | Command::CopyCaption);
+                if !(typing && clipboard) && i.consume_shortcut(shortcut) {
                     found.push(cmd.clone());
+                }
+            }
+            if browsing {
+                for (key, nav) in browse {
+                    if i.consume_key(Modifiers::NONE, key) {
+                        found.push(Command::Navigate(nav));
+                        browsed = true;
+                    }
                 }
             }
             if i.consume_key(Modifiers::NONE, Key::Escape) {
                 found.push(Command::StopSpeech);
                 found.push(Command::ClosePanels);
+                if typed_path {
+                    found.push(Command::CancelTypedPath);
+                }
             }
             // When the platform turns Ctrl+V / Ctrl+C into clipboard events, honour those too.
-            for event in &i.events {
-                match event {
-                    egui::Event::Paste(_) | egui::Event::PasteImage(_) => {
-                        found.push(Command::Paste)
+            // Not while a text field has the focus: there they edit the field.
+            if !typing {
+                for event in &i.events {
+                    match event {
+                        egui::Event::Paste(_) | egui::Event::PasteImage(_) => {
+                            found.push(Command::Paste)
+                        }
+                        egui::Event::Copy => found.push(Command::CopyCaption),
+                        _ => {}
                     }
-                    egui::Event::Copy => found.push(Command::CopyCaption),
-                    _ => {}
                 }
             }
         });
+        if browsed {
+            // An arrow changes the picture, so it must not also move the focus (egui moves
+            // it with the arrows between widgets); a focused thumbnail follows the picture.
+            ctx.memory_mut(|m| m.move_focus(egui::FocusDirection::None));
+            self.focus_follows_picture = ctx
+                .memory(egui::Memory::focused)
+                .is_some_and(|id| self.is_thumbnail(id));
+        }
         self.commands.extend(found);
+    }
+
+    /// The arrows, Page Up/Down, Home and End move through the folder only where that is what
+    /// they mean: nothing has the focus, or the caption or a thumbnail has it, and neither Help
+    /// nor Settings is open. Elsewhere they are the focused control's (a slider, a text field).
+    fn keys_browse(&self, ctx: &egui::Context) -> bool {
+        if self.state.folder.is_none() || self.state.show_help || self.state.show_settings {
+            return false;
+        }
+        match ctx.memory(egui::Memory::focused) {
+            None => true,
+            Some(id) => Some(id) == self.state.caption_id || self.is_thumbnail(id),
+        }
+    }
+
+    fn is_thumbnail(&self, id: egui::Id) -> bool {
+        self.state
+            .folder
+            .as_ref()
+            .is_some_and(|f| (0..f.images.len()).any(|i| super::panels::thumb_id(i) == id))
     }
 
     /// Opens files dropped on the window.
@@ -247,6 +305,23 @@ impl SeesayApp {
                         self.open(&path);
                     }
                 }
+                Inbox::ScreenReader(running) => {
+                    self.log(&format!("screen reader running: {running}"));
+                    self.state.screen_reader = running;
+                }
+                Inbox::NoDialog { folder } => {
+                    self.state.dialog_open = false;
+                    self.state.typed_path = Some(TypedPath {
+                        text: String::new(),
+                        folder,
+                        focus: true,
+                    });
+                    let what = if folder { "folder" } else { "picture" };
+                    self.error(format!(
+                        "No file dialog is available (install zenity or xdg-desktop-portal). \
+                         Type the path of the {what} and press Enter."
+                    ));
+                }
                 Inbox::Screenshot(result) => {
                     self.state.screenshot_pending = false;
                     self.ctx
@@ -305,10 +380,30 @@ impl SeesayApp {
         }
     }
 
-    /// Notices when speech has finished.
+    /// Handles what the speech thread reports, and notices when it stops answering.
     pub(super) fn poll_speech(&mut self) {
-        if self.state.speaking {
-            self.state.speaking = self.services.speaker.is_speaking();
+        let Some(speech) = &mut self.speech else {
+            return;
+        };
+        let notices = speech.poll();
+        let next_check = speech.next_check();
+        for notice in notices {
+            match notice {
+                SpeechNotice::Ready { voices } => self.state.voices = voices,
+                SpeechNotice::Unavailable(reason) => self.speech_unavailable(reason),
+                SpeechNotice::Recovered => {
+                    self.log("speech answers again");
+                    self.state.speech_unavailable = None;
+                }
+                // Shown, not spoken: speaking is what failed.
+                SpeechNotice::Failed(e) => self.show(MessageKind::Error, e),
+                SpeechNotice::Finished => self.state.speaking = false,
+            }
+        }
+        if let Some(wait) = next_check {
+            // The watchdog needs a frame when the time limit runs out.
+            self.ctx
+                .request_repaint_after(wait + Duration::from_millis(20));
         }
     }
 
@@ -316,14 +411,12 @@ impl SeesayApp {
     pub(super) fn settings_changed(&mut self, before: &Settings) {
         let now = self.state.settings.clone().sanitized();
         self.state.settings = now.clone();
-        if now.rate != before.rate {
-            if let Err(e) = self.services.speaker.set_rate(now.rate) {
-                self.error(e);
+        if let Some(speech) = &mut self.speech {
+            if now.rate != before.rate {
+                speech.set_rate(now.rate);
             }
-        }
-        if now.voice != before.voice {
-            if let Err(e) = self.services.speaker.set_voice(&now.voice) {
-                self.error(e);
+            if now.voice != before.voice {
+                speech.set_voice(&now.voice);
             }
         }
         if now.caption_options() != before.caption_options() {
@@ -343,6 +436,11 @@ impl SeesayApp {
         let spawned = std::thread::Builder::new()
             .name("seesay-dialog".into())
             .spawn(move || {
+                if !super::desktop::file_dialog_available() {
+                    let _ = tx.send(Inbox::NoDialog { folder });
+                    ctx.request_repaint();
+                    return;
+                }
                 let dialog = rfd::FileDialog::new().set_title(if folder {
                     "Open a folder of pictures"
                 } else {
@@ -406,6 +504,10 @@ impl SeesayApp {
         };
         if next != i {
             folder.index = next;
+            if std::mem::take(&mut self.focus_follows_picture) {
+                let id = super::panels::thumb_id(next);
+                self.ctx.memory_mut(|m| m.request_focus(id));
+            }
             self.show_folder_image();
         }
     }
@@ -629,14 +731,15 @@ impl SeesayApp {
         self.state.caption = CaptionState::Ready(result);
         if let Some(text) = self.state.caption_text() {
             self.log(&format!("caption: {text}"));
-            if self.state.settings.auto_speak {
+            // With the screen reader speaking, the caption reaches it as a live region.
+            if self.state.settings.auto_speak && self.state.speaks_with_voice() {
                 self.speak(&text);
             }
         }
     }
 
     fn paste(&mut self) {
-        match self.services.clipboard.read() {
+        match self.io.clipboard.read() {
             Ok(ClipboardContent::Image(image)) => {
                 self.state.folder = None;
                 self.show_image("Pasted image".to_owned(), image);
@@ -665,7 +768,7 @@ impl SeesayApp {
             );
             return;
         };
-        match self.services.clipboard.write_text(&text) {
+        match self.io.clipboard.write_text(&text) {
             Ok(()) => self.show(
                 MessageKind::Info,
                 "Caption copied to the clipboard.".to_owned(),
@@ -686,7 +789,7 @@ impl SeesayApp {
             );
             return;
         };
-        match self.services.clipboard.write_text(&text) {
+        match self.io.clipboard.write_text(&text) {
             Ok(()) => self.show(
                 MessageKind::Info,
                 "Text copied to the clipboard.".to_owned(),
@@ -707,7 +810,7 @@ impl SeesayApp {
         let delay = Duration::from_secs(u64::from(self.state.settings.screenshot_delay_s))
             .max(Duration::from_millis(500));
         let monitor = self.state.settings.monitor;
-        let screen = self.services.screen.clone();
+        let screen = self.io.screen.clone();
         let tx = self.inbox_tx.clone();
         let ctx = self.ctx.clone();
         let spawned = std::thread::Builder::new()
@@ -745,38 +848,32 @@ impl SeesayApp {
         }
     }
 
+    /// Queues `text` for the speech thread; never waits for the engine.
     fn speak(&mut self, text: &str) {
-        match self.services.speaker.speak(text) {
-            Ok(()) => self.state.speaking = true,
-            Err(e) => {
-                self.state.speaking = false;
-                // Shown, not spoken: speaking is what failed.
-                if self.state.speech_unavailable.is_none() {
-                    self.show(MessageKind::Error, e);
-                }
-            }
-        }
+        self.state.speaking = self.speech.as_mut().is_some_and(|s| s.speak(text));
     }
 
     fn stop_speech(&mut self) {
-        if let Err(e) = self.services.speaker.stop() {
-            self.show(MessageKind::Error, e);
+        if let Some(speech) = &mut self.speech {
+            speech.stop();
         }
         self.state.speaking = false;
     }
 
     fn stop_speech_quietly(&mut self) {
         if self.state.speaking {
-            let _ = self.services.speaker.stop();
-            self.state.speaking = false;
+            self.stop_speech();
         }
     }
 
-    /// Shows an error and speaks it.
+    /// Shows an error and speaks it (with seesay's voice, or as a live region the screen
+    /// reader announces, or both, as the settings say).
     pub(super) fn error(&mut self, text: String) {
         self.log(&format!("error: {text}"));
         self.show(MessageKind::Error, text.clone());
-        self.speak(&text);
+        if self.state.speaks_with_voice() {
+            self.speak(&text);
+        }
     }
 
     fn show(&mut self, kind: MessageKind, text: String) {
@@ -790,6 +887,16 @@ impl SeesayApp {
             let _ = writeln!(out, "{line}");
             let _ = out.flush();
         }
+    }
+}
+
+/// A typed path, with a leading `~` meaning the home folder.
+fn expand_home(text: &str) -> PathBuf {
+    match (text.strip_prefix('~'), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
+            PathBuf::from(home).join(rest.trim_start_matches('/'))
+        }
+        _ => PathBuf::from(text),
     }
 }
 

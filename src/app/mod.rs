@@ -4,6 +4,7 @@
 //! commands and drains the worker's events. The model lives on the worker thread; this module
 //! never sees a tensor.
 
+mod desktop;
 mod hotkey;
 mod loader;
 mod logic;
@@ -20,10 +21,10 @@ use anyhow::Context as _;
 use crate::captioner::ModelSource;
 use crate::device::DeviceChoice;
 use crate::sources::{Clipboard, ScreenCapture, SystemClipboard, SystemScreen};
-use crate::speech::{SilentSpeaker, Speaker, TtsSpeaker};
+use crate::speech::{SpeakerFactory, SpeechThread};
 use crate::worker::Worker;
 
-pub use settings::{Settings, Theme};
+pub use settings::{Settings, SpeakWith, Theme};
 pub use state::{AppState, CaptionState, Command, ModelState, Nav};
 
 /// What to open and which model to use.
@@ -41,6 +42,10 @@ pub struct AppConfig {
     pub remote_socket: Option<PathBuf>,
     /// Grab the global keys Ctrl+Alt+S and Ctrl+Alt+W (off in tests: they are system-wide).
     pub global_hotkeys: bool,
+    /// How long a speech call may take before speech is called unavailable.
+    pub speech_timeout: std::time::Duration,
+    /// Whether a screen reader runs: `None` asks the accessibility bus (tests say it).
+    pub screen_reader: Option<bool>,
 }
 
 impl AppConfig {
@@ -53,14 +58,16 @@ impl AppConfig {
             print_captions: std::env::var_os("SEESAY_PRINT_CAPTIONS").is_some_and(|v| v != "0"),
             remote_socket: Some(crate::remote::socket_path()),
             global_hotkeys: true,
+            speech_timeout: std::time::Duration::from_secs(4),
+            screen_reader: None,
         }
     }
 }
 
 /// The outside world the app talks to: swapped for fakes in tests.
 pub struct Services {
-    /// Reads captions aloud.
-    pub speaker: Box<dyn Speaker>,
+    /// Makes the speaker that reads captions aloud (on the speech thread: connecting may hang).
+    pub speaker: SpeakerFactory,
     /// The clipboard.
     pub clipboard: Box<dyn Clipboard>,
     /// Screenshots of the screen and of the active window (shared with the capture thread).
@@ -68,18 +75,20 @@ pub struct Services {
 }
 
 impl Services {
-    /// The system's speech engine (or a silent stand-in that says why) and clipboard.
+    /// The system's speech engine, clipboard and screen.
     pub fn system() -> Self {
-        let speaker: Box<dyn Speaker> = match TtsSpeaker::new() {
-            Ok(s) => Box::new(s),
-            Err(reason) => Box::new(SilentSpeaker::new(reason)),
-        };
         Self {
-            speaker,
+            speaker: crate::speech::system(),
             clipboard: Box::new(SystemClipboard::new()),
             screen: std::sync::Arc::new(SystemScreen),
         }
     }
+}
+
+/// The clipboard and the screen, once the speaker has gone to its thread.
+struct Io {
+    clipboard: Box<dyn crate::sources::Clipboard>,
+    screen: std::sync::Arc<dyn ScreenCapture>,
 }
 
 /// Messages from short-lived helper threads (file dialogs, screenshots) to the app.
@@ -87,6 +96,13 @@ enum Inbox {
     Opened(Option<PathBuf>),
     /// A capture of the screen or of a window: its label and pixels, or why it failed.
     Screenshot(Result<(String, image::DynamicImage), String>),
+    /// Whether a screen reader runs (the accessibility bus's answer).
+    ScreenReader(bool),
+    /// No file dialog can be shown (no portal, no zenity): a folder was wanted, or a picture.
+    NoDialog {
+        /// A folder was wanted.
+        folder: bool,
+    },
 }
 
 /// The eframe app.
@@ -96,7 +112,9 @@ pub struct SeesayApp {
     /// Decodes pictures and thumbnails off the UI thread (`None`: it could not start, and
     /// pictures are decoded in place).
     loader: Option<loader::Loader>,
-    services: Services,
+    /// Speech, on its own thread (`None`: the thread could not start).
+    speech: Option<SpeechThread>,
+    io: Io,
     /// Requests from `seesay --describe-screen` (None: not listening).
     remote: Option<crate::remote::Listener>,
     /// The global keys (None: not registered).
@@ -107,6 +125,14 @@ pub struct SeesayApp {
     commands: Vec<Command>,
     applied_style: Option<(Theme, u32)>,
     print_captions: bool,
+    /// The window title last set.
+    title: String,
+    /// Whether Help and Settings were open last frame, to notice them opening and closing.
+    panels_open: (bool, bool),
+    /// Where the focus was before Help or Settings took it; it goes back there on close.
+    focus_before_panel: Option<egui::Id>,
+    /// A thumbnail had the focus when an arrow changed the picture: the focus moves with it.
+    focus_follows_picture: bool,
 }
 
 impl SeesayApp {
@@ -127,11 +153,17 @@ impl SeesayApp {
         services: Services,
     ) -> Self {
         let (inbox_tx, inbox_rx) = mpsc::channel();
+        let Services {
+            speaker,
+            clipboard,
+            screen,
+        } = services;
         let mut app = Self {
             state: AppState::new(settings.sanitized()),
             worker: None,
             loader: None,
-            services,
+            speech: None,
+            io: Io { clipboard, screen },
             remote: None,
             hotkeys: None,
             ctx: ctx.clone(),
@@ -140,6 +172,10 @@ impl SeesayApp {
             commands: Vec::new(),
             applied_style: None,
             print_captions: config.print_captions,
+            title: String::new(),
+            panels_open: (false, false),
+            focus_before_panel: None,
+            focus_follows_picture: false,
         };
         let waker_ctx = ctx.clone();
         match Worker::spawn(
@@ -155,7 +191,11 @@ impl SeesayApp {
             Ok(l) => app.loader = Some(l),
             Err(e) => app.log(&format!("no image loading thread ({e}); decoding in place")),
         }
-        app.init_speech();
+        app.init_speech(speaker, config.speech_timeout);
+        match config.screen_reader {
+            Some(running) => app.state.screen_reader = running,
+            None => app.detect_screen_reader(),
+        }
         if let Some(path) = &config.remote_socket {
             app.listen(path);
         }
@@ -194,6 +234,8 @@ impl eframe::App for SeesayApp {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.name_window(ui.ctx());
+        self.track_panels(ui.ctx());
         let before = self.state.settings.clone();
         let commands = panels::app_ui(ui, &mut self.state);
         self.commands.extend(commands);
@@ -215,6 +257,58 @@ impl eframe::App for SeesayApp {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, settings::STORAGE_KEY, &self.state.settings);
+    }
+}
+
+impl SeesayApp {
+    /// Names the window after the picture ("seesay: chelsea.jpg"): its title, and the name of
+    /// the accessibility tree's root (the frame a screen reader announces).
+    fn name_window(&mut self, ctx: &egui::Context) {
+        let title = match &self.state.shown {
+            Some(shown) => format!("seesay: {}", shown.label),
+            None => "seesay".to_owned(),
+        };
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title.clone();
+        }
+        ctx.accesskit_node_builder(egui::accesskit_root_id(), |node| node.set_label(title));
+    }
+
+    /// Help and Settings take the focus when they open and give it back when they close.
+    fn track_panels(&mut self, ctx: &egui::Context) {
+        let now = (self.state.show_help, self.state.show_settings);
+        let (was_help, was_settings) = self.panels_open;
+        if (now.0 && !was_help) || (now.1 && !was_settings) {
+            if !was_help && !was_settings {
+                self.focus_before_panel = ctx.memory(egui::Memory::focused);
+            }
+            self.state.focus_help = now.0 && !was_help;
+            self.state.focus_settings = now.1 && !was_settings;
+        }
+        if !now.0 && !now.1 && (was_help || was_settings) {
+            if let Some(id) = self.focus_before_panel.take().or(self.state.caption_id) {
+                ctx.memory_mut(|m| m.request_focus(id));
+            }
+        }
+        self.panels_open = now;
+    }
+
+    /// Asks the accessibility bus, on a helper thread, whether a screen reader runs.
+    fn detect_screen_reader(&mut self) {
+        let tx = self.inbox_tx.clone();
+        let ctx = self.ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("seesay-screen-reader".into())
+            .spawn(move || {
+                // No bus or no answer: take it that none runs, seesay's voice speaks.
+                let running = desktop::screen_reader_enabled().unwrap_or(false);
+                let _ = tx.send(Inbox::ScreenReader(running));
+                ctx.request_repaint();
+            });
+        if let Err(e) = spawned {
+            self.log(&format!("cannot ask whether a screen reader runs: {e}"));
+        }
     }
 }
 

@@ -3,9 +3,10 @@
 
 use std::path::Path;
 
-use egui::{Align, Color32, Layout, Rect, RichText, Ui, Vec2};
+use egui::accesskit::{Live, Role};
+use egui::{Align, Color32, Layout, Rect, RichText, Ui, UiBuilder, Vec2};
 
-use super::settings::Theme;
+use super::settings::{SpeakWith, Theme};
 use super::state::{AppState, CaptionState, Command, MessageKind, ModelState, Nav, Strip, Thumb};
 use super::theme::prob_color;
 use crate::describer::Description;
@@ -51,6 +52,8 @@ pub(super) const SHORTCUTS: &[(&str, &str)] = &[
 pub(super) fn app_ui(ui: &mut Ui, state: &mut AppState) -> Vec<Command> {
     let mut commands = Vec::new();
     egui::Panel::top("toolbar").show(ui, |ui| commands.extend(toolbar_ui(ui, state)));
+    // Right after the toolbar, so the caption is the first thing a screen reader meets.
+    egui::Panel::top("caption").show(ui, |ui| commands.extend(caption_panel_ui(ui, state)));
     egui::Panel::bottom("status").show(ui, |ui| status_ui(ui, state));
     if state.folder.is_some() {
         egui::Panel::bottom("browse").show(ui, |ui| commands.extend(browse_ui(ui, state)));
@@ -281,6 +284,11 @@ fn strip_ui(
     clicked
 }
 
+/// The id of the `i`th thumbnail (0-based), the same every frame.
+pub(super) fn thumb_id(i: usize) -> egui::Id {
+    egui::Id::unique(("seesay-thumbnail", i))
+}
+
 /// One thumbnail: a button named "Picture 3 of 12: beach.jpg", selected when it is shown.
 fn thumb_ui(
     ui: &mut Ui,
@@ -295,11 +303,7 @@ fn thumb_ui(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let response = ui.interact(
-        rect,
-        egui::Id::unique(("seesay-thumbnail", i)),
-        egui::Sense::click(),
-    );
+    let response = ui.interact(rect, thumb_id(i), egui::Sense::click());
     let label = format!("Picture {} of {n}: {name}", i + 1);
     response.widget_info(|| {
         egui::WidgetInfo::selected(egui::accesskit::Role::Button, true, current, &label)
@@ -371,8 +375,20 @@ fn thumb_ui(
 }
 
 fn main_ui(ui: &mut Ui, state: &mut AppState) -> Vec<Command> {
+    image_ui(ui, state);
+    Vec::new()
+}
+
+/// The caption, then the message. The caption is one label that keeps its node from picture to
+/// picture (it is the panel's first widget, so its id never changes): a screen reader hears a
+/// new caption as a change of that node, announced because the node is a live region.
+fn caption_panel_ui(ui: &mut Ui, state: &mut AppState) -> Vec<Command> {
     let mut out = Vec::new();
+    ui.add_space(4.0);
+    caption_ui(ui, state);
+    out.extend(typed_path_ui(ui, state));
     if let Some(message) = &state.message {
+        ui.add_space(4.0);
         let (fill, text) = match (message.kind, ui.visuals().dark_mode) {
             (MessageKind::Error, true) => (Color32::from_rgb(90, 20, 20), Color32::WHITE),
             (MessageKind::Error, false) => (Color32::from_rgb(255, 225, 225), Color32::BLACK),
@@ -397,57 +413,106 @@ fn main_ui(ui: &mut Ui, state: &mut AppState) -> Vec<Command> {
                     } else {
                         ""
                     };
-                    ui.add(
+                    let response = ui.add(
                         egui::Label::new(
                             RichText::new(format!("{prefix}{}", message.text)).color(text),
                         )
                         .wrap(),
                     );
+                    if state.announces_to_screen_reader() {
+                        let live = if message.kind == MessageKind::Error {
+                            Live::Assertive
+                        } else {
+                            Live::Polite
+                        };
+                        ui.ctx()
+                            .accesskit_node_builder(response.id, |node| node.set_live(live));
+                    }
                 });
             });
-        ui.add_space(6.0);
     }
-
-    caption_ui(ui, state);
-    ui.add_space(8.0);
-    image_ui(ui, state);
+    ui.add_space(4.0);
     out
 }
 
-fn caption_ui(ui: &mut Ui, state: &AppState) {
+/// The field for typing a path, shown when no file dialog could be opened.
+fn typed_path_ui(ui: &mut Ui, state: &mut AppState) -> Vec<Command> {
+    let mut out = Vec::new();
+    let Some(typed) = &mut state.typed_path else {
+        return out;
+    };
+    ui.add_space(4.0);
+    ui.horizontal_wrapped(|ui| {
+        let what = if typed.folder { "folder" } else { "picture" };
+        let l = ui.label(format!("Path of the {what} to open:"));
+        let field = ui
+            .add(
+                egui::TextEdit::singleline(&mut typed.text)
+                    .desired_width(420.0)
+                    .hint_text("for example ~/Pictures/photo.jpg"),
+            )
+            .labelled_by(l.id);
+        if std::mem::take(&mut typed.focus) {
+            field.request_focus();
+        }
+        let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if ui.button("Open").clicked() || entered {
+            out.push(Command::OpenTypedPath);
+        }
+        if ui.button("Cancel").clicked() {
+            out.push(Command::CancelTypedPath);
+        }
+    });
+    out
+}
+
+/// What the caption line says, and whether work is under way.
+fn caption_line(state: &AppState) -> (String, bool) {
     let loading = matches!(state.model, ModelState::Loading);
     match &state.caption {
-        CaptionState::Ready(_) => {
-            let text = state.caption_text().unwrap_or_default();
-            ui.add(egui::Label::new(RichText::new(&text).heading().strong()).wrap())
-                .on_hover_text("The caption (Ctrl+C copies it)");
+        CaptionState::Ready(_) => (state.caption_text().unwrap_or_default(), false),
+        CaptionState::Waiting if loading => ("Loading model…".to_owned(), true),
+        CaptionState::Waiting => ("Describing the picture…".to_owned(), true),
+        CaptionState::Failed(_) => ("Could not describe this picture.".to_owned(), false),
+        CaptionState::Empty if loading => ("Loading model…".to_owned(), true),
+        CaptionState::Empty if matches!(state.model, ModelState::Failed(_)) => {
+            ("No captioning model is loaded.".to_owned(), false)
         }
-        CaptionState::Waiting => {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                let text = if loading {
-                    "Loading model…"
-                } else {
-                    "Describing the picture…"
-                };
-                ui.heading(text);
-            });
-        }
-        CaptionState::Failed(_) => {
-            ui.heading("Could not describe this picture.");
-        }
-        CaptionState::Empty => {
-            if loading {
-                ui.horizontal(|ui| {
-                    ui.spinner();
-                    ui.heading("Loading model…");
-                });
-            } else if matches!(state.model, ModelState::Failed(_)) {
-                ui.heading("No captioning model is loaded.");
-            } else {
-                ui.heading("Open, paste, drop or screenshot a picture to hear what is in it.");
-            }
-        }
+        CaptionState::Empty => (
+            "Open, paste, drop or screenshot a picture to hear what is in it.".to_owned(),
+            false,
+        ),
+    }
+}
+
+fn caption_ui(ui: &mut Ui, state: &mut AppState) {
+    let (text, busy) = caption_line(state);
+    let response = ui.add(
+        egui::Label::new(RichText::new(&text).heading().strong())
+            .wrap()
+            .selectable(false)
+            .sense(egui::Sense::FOCUSABLE),
+    );
+    state.caption_id = Some(response.id);
+    let ready = matches!(state.caption, CaptionState::Ready(_));
+    if ready && state.announces_to_screen_reader() {
+        ui.ctx()
+            .accesskit_node_builder(response.id, |node| node.set_live(Live::Polite));
+    }
+    if response.has_focus() {
+        let stroke = egui::Stroke::new(2.0, ui.visuals().strong_text_color());
+        ui.painter().rect_stroke(
+            response.rect.expand(2.0),
+            4.0,
+            stroke,
+            egui::StrokeKind::Outside,
+        );
+    }
+    if ready {
+        response.on_hover_text("The caption (Ctrl+C copies it)");
+    }
+    if busy {
+        ui.spinner();
     }
 }
 
@@ -519,87 +584,21 @@ fn details_ui(ui: &mut Ui, description: &Description) -> Vec<Command> {
         let dark = ui.visuals().dark_mode;
         ui.horizontal_wrapped(|ui| {
             for (i, w) in best.words.iter().enumerate() {
-                let pct = w.prob * 100.0;
-                let color = prob_color(w.prob, dark);
-                // A sized cell, not a bare vertical(): that would claim the whole row and
-                // stop the row from wrapping, pushing the panel past the window's edge.
-                let size = ui.text_style_height(&egui::TextStyle::Body) * 1.3;
-                let cell = egui::vec2(
-                    (w.word.chars().count() as f32 * size * 0.62).max(size * 1.8),
-                    size * 2.2,
-                );
-                ui.allocate_ui_with_layout(cell, Layout::top_down(Align::Min), |ui| {
-                    let mut text = RichText::new(&w.word)
-                        .size(ui.text_style_height(&egui::TextStyle::Body) * 1.3)
-                        .color(color);
-                    if w.prob < 0.5 {
-                        text = text.underline();
-                    }
-                    ui.add(egui::Label::new(text).extend())
-                        .accessible_name(format!("Word {}: {}, {:.0}%", i + 1, w.word, pct))
-                        .on_hover_text(format!("\"{}\": the model gave it {:.1}%", w.word, pct));
-                    ui.label(RichText::new(format!("{pct:.0}%")).small().color(color));
-                });
+                let name = format!("Word {}: {}, {}", i + 1, w.word, percent_in_words(w.prob));
+                let hint = format!("\"{}\": the model gave it {:.1}%", w.word, w.prob * 100.0);
+                word_ui(ui, &w.word, false, w.prob, dark, &name, &hint);
             }
             // The end token: how sure the model was that the sentence ends here.
-            let pct = best.end_prob * 100.0;
-            let color = prob_color(best.end_prob, dark);
-            let size = ui.text_style_height(&egui::TextStyle::Body) * 1.3;
-            let cell = egui::vec2(size * 3.5, size * 2.2);
-            ui.allocate_ui_with_layout(cell, Layout::top_down(Align::Min), |ui| {
-                ui.add(
-                    egui::Label::new(RichText::new("(end)").size(size).color(color).italics())
-                        .extend(),
-                )
-                .accessible_name(format!("End of caption, {pct:.0}%"))
-                .on_hover_text(format!("The model gave ending the caption here {pct:.1}%"));
-                ui.label(RichText::new(format!("{pct:.0}%")).small().color(color));
-            });
+            let name = format!("End of caption, {}", percent_in_words(best.end_prob));
+            let hint = format!(
+                "The model gave ending the caption here {:.1}%",
+                best.end_prob * 100.0
+            );
+            word_ui(ui, "(end)", true, best.end_prob, dark, &name, &hint);
         });
         ui.add_space(12.0);
         ui.separator();
-        ui.label(RichText::new("Candidates").strong());
-        // The caption column takes the width the other four leave, so captions wrap by words.
-        let caption_width = (ui.available_width() - 290.0).max(90.0);
-        egui::Grid::new("candidates")
-            .striped(true)
-            .num_columns(5)
-            .spacing([12.0, 6.0])
-            .show(ui, |ui| {
-                ui.label(RichText::new("Rank").small());
-                ui.label(RichText::new("Caption").small());
-                ui.label(RichText::new("Probability").small());
-                ui.label(RichText::new("Log-prob").small());
-                ui.label(RichText::new("Search").small());
-                ui.end_row();
-                for (i, c) in captioned.candidates.iter().enumerate() {
-                    let pct = format_percent(c.prob);
-                    ui.label(format!("{}", i + 1));
-                    ui.scope(|ui| {
-                        ui.set_min_width(caption_width);
-                        ui.set_max_width(caption_width);
-                        ui.add(egui::Label::new(&c.text).wrap())
-                    })
-                    .inner
-                    .accessible_name(format!(
-                        "Candidate {}: {}; probability {pct}; log-probability {:.2}; {}",
-                        i + 1,
-                        c.text,
-                        c.log_prob,
-                        search_label(c.constraint.as_ref())
-                    ));
-                    ui.label(pct);
-                    ui.label(format!("{:.2}", c.log_prob));
-                    let search = if c.constraint.is_some() {
-                        "guided"
-                    } else {
-                        "free"
-                    };
-                    ui.label(search)
-                        .on_hover_text(search_label(c.constraint.as_ref()));
-                    ui.end_row();
-                }
-            });
+        candidates_ui(ui, &captioned.candidates);
         ui.add_space(12.0);
         ui.separator();
         ui.label(RichText::new("Objects the image classifier sees").strong());
@@ -614,6 +613,132 @@ fn details_ui(ui: &mut Ui, description: &Description) -> Vec<Command> {
         }
     });
     out
+}
+
+/// One word of the caption and its probability, drawn as one label whose accessible name (its
+/// value, which is what AT-SPI reads from a label) is `name`, e.g. "Word 3: standing, 15 percent".
+fn word_ui(ui: &mut Ui, word: &str, end: bool, prob: f32, dark: bool, name: &str, hint: &str) {
+    let color = prob_color(prob, dark);
+    let size = ui.text_style_height(&egui::TextStyle::Body) * 1.3;
+    let mut text = RichText::new(word).size(size).color(color);
+    if end {
+        text = text.italics();
+    } else if prob < 0.5 {
+        text = text.underline();
+    }
+    let mut job = egui::text::LayoutJob::default();
+    let style = ui.style().clone();
+    text.append_to(&mut job, &style, egui::FontSelection::Default, Align::Min);
+    RichText::new(format!("\n{:.0}%", prob * 100.0))
+        .small()
+        .color(color)
+        .append_to(&mut job, &style, egui::FontSelection::Default, Align::Min);
+    let response = ui
+        .add(egui::Label::new(job).extend().selectable(false))
+        .on_hover_text(hint);
+    let name = name.to_owned();
+    ui.ctx()
+        .accesskit_node_builder(response.id, |node| node.set_value(name));
+}
+
+/// The beam search's candidates as a table a screen reader can walk: a header row, then one row
+/// per candidate with rank, caption, probability in words, log-probability and search.
+fn candidates_ui(ui: &mut Ui, candidates: &[crate::captioner::CaptionCandidate]) {
+    ui.label(RichText::new("Candidates").strong());
+    // The caption column takes the width the other four leave, so captions wrap by words.
+    let widths = [
+        44.0,
+        (ui.available_width() - 330.0).max(90.0),
+        120.0,
+        70.0,
+        60.0,
+    ];
+    let table = UiBuilder::new()
+        .accessibility_role(Role::Table)
+        .accessibility_label("Candidates");
+    ui.scope_builder(table, |ui| {
+        let header = ["Rank", "Caption", "Probability", "Log-prob", "Search"];
+        row_ui(ui, "Header", Role::ColumnHeader, &widths, |i| {
+            (RichText::new(header[i]).small(), header[i].to_owned())
+        });
+        for (rank, c) in candidates.iter().enumerate() {
+            let prob = percent_in_words(c.prob);
+            let search = search_label(c.constraint.as_ref());
+            let short = if c.constraint.is_some() {
+                "guided"
+            } else {
+                "free"
+            };
+            let cells = [
+                format!("{}", rank + 1),
+                c.text.clone(),
+                prob.clone(),
+                format!("{:.2}", c.log_prob),
+                short.to_owned(),
+            ];
+            let names = [
+                cells[0].clone(),
+                c.text.clone(),
+                prob,
+                format!("log-probability {:.2}", c.log_prob),
+                search,
+            ];
+            row_ui(
+                ui,
+                &format!("Candidate {}", rank + 1),
+                Role::Cell,
+                &widths,
+                |i| (RichText::new(&cells[i]), names[i].clone()),
+            );
+        }
+    });
+}
+
+/// One row of the candidates table: a node with role Row holding five cells of `role`.
+fn row_ui(
+    ui: &mut Ui,
+    name: &str,
+    role: Role,
+    widths: &[f32; 5],
+    cell: impl Fn(usize) -> (RichText, String),
+) {
+    let row = UiBuilder::new()
+        .layout(Layout::left_to_right(Align::Min))
+        .accessibility_role(Role::Row)
+        .accessibility_label(name);
+    ui.scope_builder(row, |ui| {
+        for (i, width) in widths.iter().enumerate() {
+            let (text, name) = cell(i);
+            let builder = UiBuilder::new()
+                .layout(Layout::top_down(Align::Min))
+                .accessibility_role(role)
+                .accessibility_label(name.clone());
+            ui.scope_builder(builder, |ui| {
+                ui.set_min_width(*width);
+                ui.set_max_width(*width);
+                let response = ui.add(egui::Label::new(text).wrap());
+                ui.ctx()
+                    .accesskit_node_builder(response.id, |node| node.set_value(name));
+            });
+        }
+    });
+    ui.add_space(4.0);
+}
+
+/// A probability as a person reads it: "15 percent", "0.5 percent", "0.005 percent", or below
+/// that "less than 1 in 100,000".
+pub(super) fn percent_in_words(p: f32) -> String {
+    let pct = f64::from(p.clamp(0.0, 1.0)) * 100.0;
+    if pct >= 0.995 {
+        format!("{pct:.0} percent")
+    } else if pct >= 0.001 {
+        // One significant digit: 0.5, 0.05, 0.005.
+        let digits = (-pct.log10().floor()) as usize;
+        let rounded = format!("{pct:.digits$}");
+        format!("{rounded} percent")
+    } else {
+        "less than 1 in 100,000".to_owned()
+    }
 }
 
 /// The text read in the picture, one focusable line each (Tab moves, Enter speaks the line),
@@ -682,9 +807,11 @@ fn format_percent(p: f32) -> String {
 fn help_ui(ctx: &egui::Context, state: &mut AppState) -> Vec<Command> {
     let mut out = Vec::new();
     let mut open = true;
+    // Not resizable: egui's resize handles are focusable nodes with no name.
     egui::Window::new("Help")
         .open(&mut open)
         .collapsible(false)
+        .resizable(false)
         .default_width(520.0)
         .show(ctx, |ui| {
             ui.label("seesay tells you what is in a picture, out loud. Everything works from the keyboard.");
@@ -699,10 +826,15 @@ fn help_ui(ctx: &egui::Context, state: &mut AppState) -> Vec<Command> {
             ui.add_space(6.0);
             ui.label("Words the model was unsure of are underlined; hover a word for its probability. \
                       When seesay is not sure it says so: \"Probably …\" or \"I'm not sure\".");
-            if ui.button("Close help").clicked() {
+            let close = ui.button("Close help").on_hover_text("Close help (Escape)");
+            if std::mem::take(&mut state.focus_help) {
+                close.request_focus();
+            }
+            if close.clicked() {
                 out.push(Command::ToggleHelp);
             }
         });
+    name_title_bar(ctx, "Help");
     if !open {
         state.show_help = false;
     }
@@ -714,10 +846,12 @@ fn settings_ui(ctx: &egui::Context, state: &mut AppState) -> Vec<Command> {
     let mut open = true;
     let voices = state.voices.clone();
     let monitors = state.monitors.clone();
+    let focus = &mut state.focus_settings;
     let s = &mut state.settings;
     egui::Window::new("Settings")
         .open(&mut open)
         .collapsible(false)
+        .resizable(false)
         .default_width(460.0)
         .show(ctx, |ui| {
             egui::Grid::new("settings")
@@ -725,8 +859,12 @@ fn settings_ui(ctx: &egui::Context, state: &mut AppState) -> Vec<Command> {
                 .spacing([16.0, 10.0])
                 .show(ui, |ui| {
                     let l = ui.label("Beam size");
-                    ui.add(egui::Slider::new(&mut s.beam_size, 1..=10))
+                    let first = ui
+                        .add(egui::Slider::new(&mut s.beam_size, 1..=10))
                         .labelled_by(l.id);
+                    if std::mem::take(focus) {
+                        first.request_focus();
+                    }
                     ui.end_row();
                     let l = ui.label("Candidates shown");
                     let max = s.beam_size.max(1);
@@ -741,14 +879,31 @@ fn settings_ui(ctx: &egui::Context, state: &mut AppState) -> Vec<Command> {
                     )
                     .labelled_by(l.id);
                     ui.end_row();
+                    let l = ui.label("Speak with");
+                    let current = s.speak_with.label();
+                    let response = egui::ComboBox::from_id_salt("speak-with")
+                        .selected_text(current)
+                        .show_ui(ui, |ui| {
+                            for choice in SpeakWith::ALL {
+                                ui.selectable_value(&mut s.speak_with, choice, choice.label());
+                            }
+                        })
+                        .response
+                        .labelled_by(l.id)
+                        .on_hover_text(
+                            "Who reads captions aloud. Automatic: the screen reader when one is \
+                             running, else seesay's voice",
+                        );
+                    combo_value(ui, &response, current);
+                    ui.end_row();
                     let l = ui.label("Voice");
                     let shown = if s.voice.is_empty() {
                         "Default".to_owned()
                     } else {
                         s.voice.clone()
                     };
-                    egui::ComboBox::from_id_salt("voice")
-                        .selected_text(shown)
+                    let response = egui::ComboBox::from_id_salt("voice")
+                        .selected_text(shown.as_str())
                         .height(300.0)
                         .show_ui(ui, |ui| {
                             ui.selectable_value(&mut s.voice, String::new(), "Default");
@@ -758,6 +913,7 @@ fn settings_ui(ctx: &egui::Context, state: &mut AppState) -> Vec<Command> {
                         })
                         .response
                         .labelled_by(l.id);
+                    combo_value(ui, &response, &shown);
                     ui.end_row();
                     let l = ui.label("Text size");
                     ui.add(
@@ -768,7 +924,12 @@ fn settings_ui(ctx: &egui::Context, state: &mut AppState) -> Vec<Command> {
                     .labelled_by(l.id);
                     ui.end_row();
                     let l = ui.label("Theme");
-                    ui.horizontal(|ui| {
+                    // A radio group named by its label, so "Dark, radio button" is heard
+                    // as part of "Theme".
+                    let group = UiBuilder::new()
+                        .layout(Layout::left_to_right(Align::Center))
+                        .accessibility_role(Role::RadioGroup);
+                    ui.scope_builder(group, |ui| {
                         for theme in Theme::ALL {
                             ui.radio_value(&mut s.theme, theme, theme.label());
                         }
@@ -781,8 +942,8 @@ fn settings_ui(ctx: &egui::Context, state: &mut AppState) -> Vec<Command> {
                         .monitor
                         .and_then(|i| monitors.iter().find(|m| m.index == i))
                         .map_or_else(|| "Primary monitor".to_owned(), |m| m.label.clone());
-                    egui::ComboBox::from_id_salt("monitor")
-                        .selected_text(current)
+                    let response = egui::ComboBox::from_id_salt("monitor")
+                        .selected_text(current.as_str())
                         .show_ui(ui, |ui| {
                             ui.selectable_value(&mut s.monitor, None, "Primary monitor");
                             for m in &monitors {
@@ -791,6 +952,7 @@ fn settings_ui(ctx: &egui::Context, state: &mut AppState) -> Vec<Command> {
                         })
                         .response
                         .labelled_by(l.id);
+                    combo_value(ui, &response, &current);
                     ui.end_row();
                     let l = ui.label("Screenshot delay");
                     ui.add(egui::Slider::new(&mut s.screenshot_delay_s, 0..=10).suffix(" s"))
@@ -806,10 +968,29 @@ fn settings_ui(ctx: &egui::Context, state: &mut AppState) -> Vec<Command> {
                 out.push(Command::ToggleSettings);
             }
         });
+    name_title_bar(ctx, "Settings");
     if !open {
         state.show_settings = false;
     }
     out
+}
+
+/// egui gives a window's title bar (dragged to move the window) a focusable node with no name;
+/// name it, so a screen reader never lands on a silent stop.
+fn name_title_bar(ctx: &egui::Context, title: &str) {
+    // egui makes the window's id from `Id::unique(title.text())`, an `Option<&str>`.
+    let id = egui::Id::unique(Some(title)).with("__title_click");
+    if ctx.has_accesskit_node(id) {
+        let name = format!("{title} window: drag to move");
+        ctx.accesskit_node_builder(id, |node| node.set_label(name));
+    }
+}
+
+/// Exposes a combo box's selected item as its value, which AT-SPI reads as the selection.
+fn combo_value(ui: &Ui, response: &egui::Response, selected: &str) {
+    let selected = selected.to_owned();
+    ui.ctx()
+        .accesskit_node_builder(response.id, |node| node.set_value(selected));
 }
 
 fn drop_hint_ui(ctx: &egui::Context) {

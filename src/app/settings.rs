@@ -33,6 +33,40 @@ impl Theme {
     }
 }
 
+/// Who reads captions and messages aloud.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum SpeakWith {
+    /// The screen reader when one is running, else seesay's voice: never both at once.
+    #[default]
+    Automatic,
+    /// seesay's own voice (speech-dispatcher).
+    Voice,
+    /// The screen reader, through announcements (live regions).
+    ScreenReader,
+    /// Both.
+    Both,
+}
+
+impl SpeakWith {
+    /// Every choice, for the picker.
+    pub const ALL: [SpeakWith; 4] = [
+        SpeakWith::Automatic,
+        SpeakWith::Voice,
+        SpeakWith::ScreenReader,
+        SpeakWith::Both,
+    ];
+
+    /// The name shown to the user.
+    pub fn label(self) -> &'static str {
+        match self {
+            SpeakWith::Automatic => "Automatic (the screen reader when one is running)",
+            SpeakWith::Voice => "seesay's voice",
+            SpeakWith::ScreenReader => "The screen reader",
+            SpeakWith::Both => "Both",
+        }
+    }
+}
+
 /// Everything the user can set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -55,6 +89,8 @@ pub struct Settings {
     pub screenshot_delay_s: u32,
     /// Which monitor to capture (None: the primary one).
     pub monitor: Option<usize>,
+    /// Who reads captions aloud.
+    pub speak_with: SpeakWith,
 }
 
 impl Default for Settings {
@@ -69,6 +105,7 @@ impl Default for Settings {
             theme: Theme::Dark,
             screenshot_delay_s: 0,
             monitor: None,
+            speak_with: SpeakWith::Automatic,
         }
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use image::DynamicImage;
 
-use super::settings::Settings;
+use super::settings::{Settings, SpeakWith};
 use crate::captioner::Timings;
 use crate::describer::Description;
 
@@ -201,6 +201,10 @@ pub enum Command {
     DismissMessage,
     /// Caption the shown image again (options changed).
     Recaption,
+    /// Open the path typed in the field shown when there is no file dialog.
+    OpenTypedPath,
+    /// Hide that field.
+    CancelTypedPath,
 }
 
 /// Everything the window shows.
@@ -241,6 +245,27 @@ pub struct AppState {
     pub speech_unavailable: Option<String>,
     /// The monitors a screenshot can capture (read when Settings opens).
     pub monitors: Vec<crate::sources::MonitorInfo>,
+    /// A screen reader is running (the accessibility bus says so).
+    pub screen_reader: bool,
+    /// The caption's node, drawn last frame: the arrow keys browse pictures from it.
+    pub caption_id: Option<egui::Id>,
+    /// A path typed by hand, when there is no file dialog (`None`: the field is hidden).
+    pub typed_path: Option<TypedPath>,
+    /// Help has just opened: its first control takes the focus this frame.
+    pub focus_help: bool,
+    /// Settings has just opened: its first control takes the focus this frame.
+    pub focus_settings: bool,
+}
+
+/// The field for typing a path, shown when no file dialog could be opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypedPath {
+    /// The text typed so far.
+    pub text: String,
+    /// A folder is wanted (Ctrl+Shift+O), not a picture.
+    pub folder: bool,
+    /// Give the field the keyboard focus on its next frame.
+    pub focus: bool,
 }
 
 impl AppState {
@@ -265,7 +290,32 @@ impl AppState {
             voices: Vec::new(),
             speech_unavailable: None,
             monitors: Vec::new(),
+            screen_reader: false,
+            caption_id: None,
+            typed_path: None,
+            focus_help: false,
+            focus_settings: false,
         }
+    }
+
+    /// Captions and errors are read with seesay's own voice.
+    pub fn speaks_with_voice(&self) -> bool {
+        match self.settings.speak_with {
+            SpeakWith::Automatic => !self.screen_reader,
+            SpeakWith::Voice | SpeakWith::Both => true,
+            SpeakWith::ScreenReader => false,
+        }
+    }
+
+    /// Captions and messages are live regions, announced by the screen reader. Also when there
+    /// is no voice: then the screen reader is the only way to hear them.
+    pub fn announces_to_screen_reader(&self) -> bool {
+        self.speech_unavailable.is_some()
+            || match self.settings.speak_with {
+                SpeakWith::Automatic => self.screen_reader,
+                SpeakWith::ScreenReader | SpeakWith::Both => true,
+                SpeakWith::Voice => false,
+            }
     }
 
     /// The description as shown and spoken, with how sure seesay is in words.

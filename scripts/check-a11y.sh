@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Screen-reader check through the real accessibility bus, the way Orca sees seesay: starts the
+# app under Xvfb in a private D-Bus session with the AT-SPI bus (at-spi2-core), with
+# org.a11y.Status.IsEnabled and ScreenReaderEnabled set (as Orca sets them), on a folder of two
+# pictures; scripts/check-a11y.py then walks the tree with pyatspi and listens to its events.
+# Asserts: the window is named after the picture; no focusable node is nameless; the caption is
+# a focusable label named with the caption; the candidates are a table with a header row; the
+# Right arrow shows the next picture and its caption is announced (object:announcement).
+# Needs: xvfb, x11-utils, xdotool, imagemagick, at-spi2-core, python3-pyatspi (install-deps.sh).
+# Usage: scripts/check-a11y.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=target/a11y
+bin=target/release/seesay
+
+if [ -z "${SEESAY_A11Y_INNER:-}" ]; then
+  mkdir -p "$out"
+  rm -rf "${out:?}"/*
+  [ -x "$bin" ] || cargo build --release
+  # Two different pictures in a folder: opening the first makes the arrows browse.
+  mkdir -p "$out/pictures"
+  convert -size 320x240 gradient:orange-navy "$out/pictures/picture1.png"
+  convert -size 320x240 plasma:fractal -seed 3 "$out/pictures/picture2.png" 2>/dev/null \
+    || convert -size 320x240 gradient:green-white "$out/pictures/picture2.png"
+  # The bundled model when it is trained; otherwise a small untrained one (random words).
+  if ! "$bin" caption "$out/pictures/picture1.png" >/dev/null 2>&1; then
+    SEESAY_WRITE_TEST_MODEL="$PWD/$out/untrained-model" \
+      cargo test --release --test app write_test_model_for_scripts -- --ignored --quiet >&2
+    export SEESAY_A11Y_MODEL="$PWD/$out/untrained-model"
+  fi
+  # Private dirs before the private bus: the services it starts (dconf, which keeps the
+  # accessibility switches) must not write into the user's own settings.
+  export XDG_RUNTIME_DIR
+  XDG_RUNTIME_DIR=$(mktemp -d /tmp/seesay-a11y.XXXXXX)
+  chmod 700 "$XDG_RUNTIME_DIR"
+  export XDG_CONFIG_HOME="$XDG_RUNTIME_DIR/config" XDG_DATA_HOME="$XDG_RUNTIME_DIR/data"
+  export XDG_CACHE_HOME="$XDG_RUNTIME_DIR/cache"
+  # A private session bus: the accessibility bus is started from it and dies with it.
+  export SEESAY_A11Y_INNER=1
+  rc=0
+  dbus-run-session -- bash "$0" "$@" || rc=$?
+  rm -rf "$XDG_RUNTIME_DIR"
+  exit "$rc"
+fi
+
+model_args=()
+[ -n "${SEESAY_A11Y_MODEL:-}" ] && model_args=(--model "$SEESAY_A11Y_MODEL")
+export LIBGL_ALWAYS_SOFTWARE=1 WAYLAND_DISPLAY= SEESAY_PRINT_CAPTIONS=1 NO_AT_BRIDGE=0
+display=:${SEESAY_XVFB_DISPLAY:-96}
+Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >"$out/xvfb.log" 2>&1 &
+xvfb_pid=$!
+app_pid=""
+cleanup() {
+  [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null || true
+  kill "$xvfb_pid" 2>/dev/null || true
+}
+trap cleanup EXIT
+export DISPLAY=$display
+for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+
+# Turn accessibility on (this starts the AT-SPI bus), and say a screen reader runs, as Orca does.
+status() {
+  gdbus call --session --dest org.a11y.Bus --object-path /org/a11y/bus \
+    --method org.freedesktop.DBus.Properties.Set org.a11y.Status "$1" '<true>' >/dev/null
+}
+status IsEnabled
+status ScreenReaderEnabled
+
+"$bin" "${model_args[@]}" "$out/pictures/picture1.png" >"$out/app.log" 2>&1 &
+app_pid=$!
+rc=0
+timeout 240 /usr/bin/python3 scripts/check-a11y.py "$out/app.log" || rc=$?
+if [ "$rc" -ne 0 ]; then
+  echo "--- app log ($out/app.log) ---" >&2
+  tail -20 "$out/app.log" >&2
+fi
+exit "$rc"
