@@ -5,7 +5,8 @@
 # pictures; scripts/check-a11y.py then walks the tree with pyatspi and listens to its events.
 # Asserts: the window is named after the picture; no focusable node is nameless; the caption is
 # a focusable label named with the caption; the candidates are a table with a header row; the
-# Right arrow shows the next picture and its caption is announced (object:announcement).
+# Right arrow shows the next picture, its caption is announced (object:announcement) and the
+# focused caption takes it as its name (what Orca 43 presents).
 # Needs: xvfb, x11-utils, xdotool, imagemagick, at-spi2-core, python3-pyatspi (install-deps.sh).
 # Usage: scripts/check-a11y.sh
 set -euo pipefail

@@ -881,6 +881,9 @@ fn the_caption_comes_first_after_the_toolbar_is_focusable_and_named_on_the_bus()
         node.data().supports_action(Action::Focus),
         "the caption takes focus"
     );
+    // Nothing else had the focus, so the caption has it: a new caption is then a name change
+    // of the focused item, which Orca 43 speaks.
+    assert!(node.is_focused(), "the caption has the focus");
     // Voice only, no screen reader: the caption is not a live region (no double speech).
     assert_eq!(node.live(), Live::Off);
 

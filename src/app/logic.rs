@@ -729,6 +729,14 @@ impl SeesayApp {
     fn caption_ready(&mut self, result: Box<Description>) {
         self.state.timings = Some(result.captioned.timings);
         self.state.caption = CaptionState::Ready(result);
+        // With nothing focused, the caption takes the focus: a screen reader then reads each new
+        // caption as a change of the focused item's name (Orca 43 presents that, and ignores
+        // announcements), and the arrows go on browsing from there.
+        if let Some(id) = self.state.caption_id {
+            if self.ctx.memory(egui::Memory::focused).is_none() {
+                self.ctx.memory_mut(|m| m.request_focus(id));
+            }
+        }
         if let Some(text) = self.state.caption_text() {
             self.log(&format!("caption: {text}"));
             // With the screen reader speaking, the caption reaches it as a live region.

@@ -729,7 +729,7 @@ fn row_ui(
 /// that "less than 1 in 100,000".
 pub(super) fn percent_in_words(p: f32) -> String {
     let pct = f64::from(p.clamp(0.0, 1.0)) * 100.0;
-    if pct >= 0.995 {
+    if pct >= 0.95 {
         format!("{pct:.0} percent")
     } else if pct >= 0.001 {
         // One significant digit: 0.5, 0.05, 0.005.
