@@ -7,6 +7,7 @@
 mod hotkey;
 mod loader;
 mod logic;
+mod looking;
 mod panels;
 pub mod settings;
 pub mod state;
@@ -107,6 +108,7 @@ pub struct SeesayApp {
     commands: Vec<Command>,
     applied_style: Option<(Theme, u32)>,
     print_captions: bool,
+    looking: looking::Looking,
 }
 
 impl SeesayApp {
@@ -140,6 +142,7 @@ impl SeesayApp {
             commands: Vec::new(),
             applied_style: None,
             print_captions: config.print_captions,
+            looking: looking::Looking::default(),
         };
         let waker_ctx = ctx.clone();
         match Worker::spawn(
@@ -187,6 +190,7 @@ impl eframe::App for SeesayApp {
         self.drain_inbox();
         self.drain_loader();
         self.drain_remote();
+        looking::read_keys(ctx, &mut self.looking);
         self.read_shortcuts(ctx);
         self.read_dropped_files(ctx);
         self.run_commands();
@@ -197,6 +201,11 @@ impl eframe::App for SeesayApp {
         let before = self.state.settings.clone();
         let commands = panels::app_ui(ui, &mut self.state);
         self.commands.extend(commands);
+        let look = looking::looking_ui(ui.ctx(), &mut self.looking, &self.state);
+        self.commands.extend(look.commands);
+        if let (Some(job), Some(worker)) = (look.job, &self.worker) {
+            worker.send(crate::worker::Request::Look(job));
+        }
         if self.state.settings != before {
             self.settings_changed(&before);
         }
