@@ -2,7 +2,7 @@
 //! of what it learned.
 //!
 //! `cargo run --release --example embedding_drift -- [MODEL_DIR] [--seed S] [WORD...]`
-//! (default: assets/model, seed 42, the model card's words). `seesay train` draws
+//! (default: the bundled model, seed 42, the model card's words). `seesay train` draws
 //! `embed.weight` from N(0, 1) as the first tensor of its seeded initialisation; this redraws
 //! it the same way (a copy of `train.rs`'s `seeded_init` for that tensor), removes from each
 //! trained row its projection on the initial row, and ranks words by the cosine of what is
@@ -30,7 +30,7 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
 }
 
 fn main() -> Result<()> {
-    let mut dir = std::path::PathBuf::from("assets/model");
+    let mut dir: Option<std::path::PathBuf> = None;
     let mut seed = 42u64;
     let mut words = Vec::new();
     let mut args = std::env::args().skip(1);
@@ -38,7 +38,7 @@ fn main() -> Result<()> {
         match a.as_str() {
             "--seed" => seed = args.next().context("--seed needs a number")?.parse()?,
             w if !w.contains('/') => words.push(w.to_owned()),
-            path => dir = path.into(),
+            path => dir = Some(path.into()),
         }
     }
     if words.is_empty() {
@@ -46,7 +46,10 @@ fn main() -> Result<()> {
             .map(String::from)
             .to_vec();
     }
-    let files = seesay::model::ModelFiles::read_dir(&dir)?;
+    let files = match &dir {
+        Some(d) => seesay::model::ModelFiles::read_dir(d)?,
+        None => seesay::model::ModelFiles::bundled()?,
+    };
     let (_, vocab, decoder) = seesay::model::load_decoder(&files, &Device::Cpu)?;
     let rows = decoder
         .embeddings()

@@ -248,7 +248,8 @@ fn normalise(drops: &[f32], grid: usize) -> (Vec<f32>, Region) {
     let even = 1.0 / cells as f32;
     let positive: Vec<f32> = drops.iter().map(|d| d.max(0.0)).collect();
     let total: f32 = positive.iter().sum();
-    if !(total >= MIN_TOTAL_DROP) {
+    // A NaN total (from NaN drops) is no map either.
+    if total.is_nan() || total < MIN_TOTAL_DROP {
         return (vec![even; drops.len()], Region::Whole);
     }
     let map: Vec<f32> = positive.iter().map(|p| p / total).collect();
@@ -313,7 +314,10 @@ mod tests {
         let even = look("a", 0.9, &[0.05; 16], 4);
         assert_eq!(even.region, Region::Whole);
         assert_eq!(even.description, "looking at the whole picture");
-        let tiny = look("a", 0.9, &grid4(&[(0, 0.004)]), 4);
+        // One cell, and under the least total drop that counts.
+        let mut small = [0.0f32; 16];
+        small[0] = 0.9 * MIN_TOTAL_DROP;
+        let tiny = look("a", 0.9, &small, 4);
         assert_eq!(tiny.region, Region::Whole);
         let sum: f32 = tiny.map.iter().flatten().sum();
         assert!((sum - 1.0).abs() < 1e-5);
