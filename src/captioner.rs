@@ -9,6 +9,7 @@ use image::{DynamicImage, RgbImage};
 use crate::confidence::{Confidence, Signals};
 use crate::decode::{BeamParams, Hypothesis};
 use crate::guided::{self, Constraint, GuidePolicy, GuidedHypothesis};
+use crate::inspect::Occlusion;
 use crate::model::{Model, ModelFiles};
 use crate::objects::{self, ObjectGroup};
 use crate::{blank, preprocess, saying, vocab, Error, Result};
@@ -281,6 +282,24 @@ impl Captioner {
                 })
             })
             .collect()
+    }
+
+    /// Where the model looks for each word of `caption` in `image`: each cell of a
+    /// `grid`×`grid` grid is greyed out in turn and the words re-scored (see
+    /// [`crate::inspect::occlusion`]). Slow: `grid² + 1` encoder passes, so not on a UI thread.
+    pub fn occlusion(&self, image: &DynamicImage, caption: &str, grid: usize) -> Result<Occlusion> {
+        let vocab = &self.model.vocab;
+        let tokens = vocab::words(caption)
+            .iter()
+            .map(|w| match vocab.id(w) {
+                vocab::UNK_ID => Err(Error::Other(format!(
+                    "{w:?} is not a word of the model's vocabulary, so the model cannot be asked \
+                     where it looks for it"
+                ))),
+                id => Ok(id),
+            })
+            .collect::<Result<Vec<u32>>>()?;
+        crate::inspect::occlude(&self.model, &preprocess::prepare(image), &tokens, grid)
     }
 
     fn candidate(&self, g: &GuidedHypothesis) -> CaptionCandidate {

@@ -72,6 +72,19 @@ pub struct Job {
     pub options: CaptionOptions,
 }
 
+/// A request to find where the model looks for each word of a caption (occlusion).
+#[derive(Debug, Clone)]
+pub struct LookJob {
+    /// Chosen by the UI; the result carries it back so a stale one can be ignored.
+    pub id: u64,
+    /// The picture, as captioned.
+    pub image: Arc<DynamicImage>,
+    /// The caption whose words are looked for.
+    pub caption: String,
+    /// Cells per side of the occlusion grid.
+    pub grid: usize,
+}
+
 /// Messages from the UI to the worker.
 #[derive(Debug, Clone)]
 pub enum Request {
@@ -79,6 +92,9 @@ pub enum Request {
     Caption(Job),
     /// Caption this file ahead of time when idle (the next image of a folder).
     Prefetch(PathBuf, CaptionOptions),
+    /// Find where the model looks for each word; only the newest such request is run, after
+    /// any caption request.
+    Look(LookJob),
     /// Forget every cached caption (the options changed).
     ClearCache,
     /// Panic on purpose, to test that the worker recovers.
@@ -127,6 +143,13 @@ pub enum Event {
         path: Option<PathBuf>,
         /// What went wrong, for the user.
         message: String,
+    },
+    /// Where the model looks, for the [`LookJob`] with this id, or why it could not tell.
+    Looked {
+        /// The look job.
+        id: u64,
+        /// Each word's map, or what went wrong, for the user.
+        result: Result<Box<crate::inspect::Occlusion>, String>,
     },
     /// The worker panicked; it reloads the model and keeps serving.
     Crashed {
@@ -285,12 +308,15 @@ impl<'a> Serve<'a> {
                 Some(Request::Shutdown) => return,
                 Some(Request::ClearCache) => self.cache.clear(),
                 Some(Request::Caption(job)) => self.run_job(job.id, job.input, job.options),
+                Some(Request::Look(job)) => self.look(job),
                 Some(Request::Prefetch(path, options)) if !self.cached(&path, &options) => {
                     self.run_job(0, JobInput::Path(path), options);
                 }
                 Some(Request::Prefetch(..)) => {}
                 Some(Request::CrashForTest(id)) => {
-                    self.run_guarded(id, None, |_| panic!("crash requested by a test"));
+                    self.run_guarded::<Description>(id, None, |_| {
+                        panic!("crash requested by a test")
+                    });
                 }
                 None => {}
             }
@@ -315,6 +341,15 @@ impl<'a> Serve<'a> {
             let newest = self.pending.remove(pos);
             self.pending
                 .retain(|r| !matches!(r, Request::Caption(_) | Request::CrashForTest(_)));
+            return newest;
+        }
+        if let Some(pos) = self
+            .pending
+            .iter()
+            .rposition(|r| matches!(r, Request::Look(_)))
+        {
+            let newest = self.pending.remove(pos);
+            self.pending.retain(|r| !matches!(r, Request::Look(_)));
             return newest;
         }
         // Only prefetches are left: the newest matters most, keep at most a few.
@@ -367,14 +402,29 @@ impl<'a> Serve<'a> {
         }
     }
 
+    fn look(&mut self, job: LookJob) {
+        // Id 0: a crash reported as Failed must not be taken for the shown caption's failure.
+        let outcome = self.run_guarded(0, None, |describer| {
+            describer
+                .captioner()
+                .occlusion(&job.image, &job.caption, job.grid)
+        });
+        // After a crash the UI has been told (Failed, Crashed); it still waits for this answer.
+        let result = match outcome {
+            Some(r) => r.map(Box::new),
+            None => Err("the captioner crashed while looking; it has been restarted".into()),
+        };
+        self.out.send(Event::Looked { id: job.id, result });
+    }
+
     /// Runs `f` on the model, catching panics; after a panic the model is reloaded.
     /// Returns None when the failure was already reported.
-    fn run_guarded(
+    fn run_guarded<T>(
         &mut self,
         id: u64,
         path: Option<PathBuf>,
-        f: impl FnOnce(&mut Describer) -> crate::Result<Description>,
-    ) -> Option<Result<Description, String>> {
+        f: impl FnOnce(&mut Describer) -> crate::Result<T>,
+    ) -> Option<Result<T, String>> {
         let describer = match &mut self.model {
             Ok(d) => d,
             Err(e) => return Some(Err(format!("No captioning model: {e}"))),

@@ -282,6 +282,7 @@ impl SeesayApp {
                     self.error(message);
                 }
             }
+            Event::Looked { id, result } => self.looking.on_result(id, result),
             Event::Crashed { message } => self.log(&format!("worker crashed: {message}")),
             Event::Stopped(reason) => {
                 let message = match reason {

@@ -8,6 +8,7 @@ mod desktop;
 mod hotkey;
 mod loader;
 mod logic;
+mod looking;
 mod panels;
 pub mod settings;
 pub mod state;
@@ -133,6 +134,7 @@ pub struct SeesayApp {
     focus_before_panel: Option<egui::Id>,
     /// A thumbnail had the focus when an arrow changed the picture: the focus moves with it.
     focus_follows_picture: bool,
+    looking: looking::Looking,
 }
 
 impl SeesayApp {
@@ -176,6 +178,7 @@ impl SeesayApp {
             panels_open: (false, false),
             focus_before_panel: None,
             focus_follows_picture: false,
+            looking: looking::Looking::default(),
         };
         let waker_ctx = ctx.clone();
         match Worker::spawn(
@@ -227,6 +230,7 @@ impl eframe::App for SeesayApp {
         self.drain_inbox();
         self.drain_loader();
         self.drain_remote();
+        looking::read_keys(ctx, &mut self.looking);
         self.read_shortcuts(ctx);
         self.read_dropped_files(ctx);
         self.run_commands();
@@ -239,6 +243,11 @@ impl eframe::App for SeesayApp {
         let before = self.state.settings.clone();
         let commands = panels::app_ui(ui, &mut self.state);
         self.commands.extend(commands);
+        let look = looking::looking_ui(ui.ctx(), &mut self.looking, &self.state);
+        self.commands.extend(look.commands);
+        if let (Some(job), Some(worker)) = (look.job, &self.worker) {
+            worker.send(crate::worker::Request::Look(job));
+        }
         if self.state.settings != before {
             self.settings_changed(&before);
         }

@@ -42,6 +42,13 @@ pub struct CaptionArgs {
     /// With --json: compare the best caption with this dataset's training captions (novelty).
     #[arg(long, value_name = "DIR", requires = "json")]
     novelty_data: Option<PathBuf>,
+    /// With --json: where the model looks for each word of the best caption, by greying out
+    /// each cell of a grid in turn (slow: grid² + 1 encoder passes per file).
+    #[arg(long = "where", alias = "occlusion", requires = "json")]
+    where_: bool,
+    /// Cells per side of the --where grid.
+    #[arg(long, default_value_t = seesay::inspect::occlusion::DEFAULT_GRID as u8, value_parser = clap::value_parser!(u8).range(1..=seesay::inspect::occlusion::MAX_GRID as i64))]
+    grid: u8,
     /// Plain beam search: do not let the ImageNet head's objects guide the caption.
     #[arg(long)]
     no_guide: bool,
@@ -81,6 +88,9 @@ struct JsonLine<'a> {
     /// Whether the best caption is a training caption, and the closest one.
     #[serde(skip_serializing_if = "Option::is_none")]
     novelty: Option<seesay::inspect::Novelty>,
+    /// With --where: for each word of the best caption, where the model looks.
+    #[serde(rename = "where", skip_serializing_if = "Option::is_none")]
+    where_: Option<seesay::inspect::Occlusion>,
 }
 
 #[derive(Serialize)]
@@ -89,6 +99,20 @@ struct JsonTimings {
     caption: Timings,
     ocr_ms: f64,
     regions_ms: f64,
+}
+
+/// Where the model looks for each word of `caption` in the picture at `file`.
+fn looking(
+    describer: &Describer,
+    file: &std::path::Path,
+    caption: &str,
+    grid: usize,
+) -> Result<seesay::inspect::Occlusion> {
+    let decoded = seesay::preprocess::load(file)?;
+    describer
+        .captioner()
+        .occlusion(&decoded.image, caption, grid)
+        .context("cannot find where the model looks")
 }
 
 /// Captions every file; a bad file is reported and the others still run.
@@ -122,6 +146,18 @@ pub fn run(args: &CaptionArgs) -> Result<ExitCode> {
                     told = true;
                 }
                 if args.json {
+                    let where_ = if args.where_ {
+                        match looking(&describer, file, &best.text, usize::from(args.grid)) {
+                            Ok(o) => Some(o),
+                            Err(e) => {
+                                failed += 1;
+                                eprintln!("seesay: {}: {e:#}", file.display());
+                                continue;
+                            }
+                        }
+                    } else {
+                        None
+                    };
                     let empty = Vec::new();
                     let line = JsonLine {
                         file: file.display().to_string(),
@@ -144,6 +180,7 @@ pub fn run(args: &CaptionArgs) -> Result<ExitCode> {
                             regions_ms: d.timings.regions_ms,
                         },
                         novelty: novelty.as_ref().map(|i| i.check(&best.text)),
+                        where_,
                     };
                     serde_json::to_writer(&mut out, &line)?;
                     writeln!(out)?;

@@ -1,4 +1,5 @@
-//! `seesay inspect`: look inside the caption model (word neighbours, novelty of its sentences).
+//! `seesay inspect`: look inside the caption model (word neighbours, novelty of its sentences,
+//! where it looks).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -7,9 +8,10 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
+use seesay::captioner::{CaptionOptions, Captioner};
 use seesay::data::Split;
 use seesay::guided::GuidePolicy;
-use seesay::inspect::{Novelty, NoveltyIndex};
+use seesay::inspect::{occlusion, Novelty, NoveltyIndex};
 use seesay::model::Model;
 
 use super::ModelArgs;
@@ -27,6 +29,35 @@ enum What {
     Neighbours(NeighboursArgs),
     /// Caption a dataset split and count how many captions are new (not training captions).
     Novelty(NoveltyArgs),
+    /// Caption IMAGE and say where in it the model looks for each word (by occlusion).
+    Where(WhereArgs),
+}
+
+/// Arguments of `seesay inspect where`.
+#[derive(Debug, Args)]
+struct WhereArgs {
+    /// The picture.
+    image: PathBuf,
+    /// Look for this sentence's words instead of the model's own best caption.
+    #[arg(long, value_name = "TEXT")]
+    caption: Option<String>,
+    /// Cells per side of the grid greyed out one at a time (grid² + 1 encoder passes).
+    #[arg(long, default_value_t = occlusion::DEFAULT_GRID as u8, value_parser = clap::value_parser!(u8).range(1..=occlusion::MAX_GRID as i64))]
+    grid: u8,
+    /// Beam width for the caption.
+    #[arg(long = "beam", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=64))]
+    beam: u16,
+    /// Plain beam search: do not let the ImageNet head's objects guide the caption.
+    #[arg(long)]
+    no_guide: bool,
+    /// Also print each word's map: the share of its drop in each cell, in percent.
+    #[arg(long)]
+    maps: bool,
+    /// Print JSON: {"caption": …, "grid": N, "words": [{word, prob, drops, map, region, description}]}.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    model: ModelArgs,
 }
 
 /// Arguments of `seesay inspect novelty`.
@@ -84,7 +115,75 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
     match &args.what {
         What::Neighbours(a) => neighbours(a),
         What::Novelty(a) => novelty(a),
+        What::Where(a) => looking(a),
     }
+}
+
+fn looking(args: &WhereArgs) -> Result<ExitCode> {
+    let device = args.model.device()?;
+    let captioner = Captioner::load(&args.model.source(), &device)
+        .context("cannot load the captioning model")?;
+    let decoded = seesay::preprocess::load(&args.image)
+        .with_context(|| format!("cannot read the picture {}", args.image.display()))?;
+    for w in &decoded.warnings {
+        eprintln!("seesay: {}: {}", args.image.display(), w.message());
+    }
+    let caption = match &args.caption {
+        Some(text) => text.clone(),
+        None => {
+            let opts = CaptionOptions {
+                beam_size: usize::from(args.beam),
+                candidates: 1,
+                guide: GuidePolicy::unless(args.no_guide),
+                ..CaptionOptions::default()
+            };
+            let captioned = captioner.caption_image(&decoded.image, &opts)?;
+            captioned
+                .best()
+                .map(|b| b.text.clone())
+                .context("the model gave no caption")?
+        }
+    };
+    let t0 = std::time::Instant::now();
+    let found = captioner
+        .occlusion(&decoded.image, &caption, usize::from(args.grid))
+        .with_context(|| {
+            format!(
+                "cannot find where the model looks in {}",
+                args.image.display()
+            )
+        })?;
+    let took = t0.elapsed().as_secs_f64();
+    if args.json {
+        let out = serde_json::json!({
+            "image": args.image.display().to_string(),
+            "caption": caption,
+            "grid": found.grid,
+            "seconds": took,
+            "words": found.words,
+        });
+        println!("{out}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{caption}");
+    for w in &found.words {
+        println!("  {:<14} p {:.2}  {}", w.word, w.prob, w.description);
+        if args.maps {
+            for row in &w.map {
+                let cells: Vec<String> =
+                    row.iter().map(|v| format!("{:>3.0}", 100.0 * v)).collect();
+                println!("      {}", cells.join(" "));
+            }
+        }
+    }
+    eprintln!(
+        "({}×{} grid, {} encoder passes, {:.1} s)",
+        found.grid,
+        found.grid,
+        found.grid * found.grid + 1,
+        took
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn neighbours(args: &NeighboursArgs) -> Result<ExitCode> {

@@ -3,6 +3,8 @@
 
 pub mod neighbours;
 pub mod novelty;
+pub mod occlusion;
 
 pub use neighbours::{nearest_words, Neighbour};
 pub use novelty::{Novelty, NoveltyIndex};
+pub use occlusion::{occlude, Occlusion, Region, WordLook};
