@@ -40,6 +40,11 @@ pub(super) const SHORTCUTS: &[(&str, &str)] = &[
     ("Page Down / Page Up", "Ten pictures on / back"),
     ("Home / End", "First / last picture"),
     ("Ctrl+Plus / Ctrl+Minus", "Zoom everything in / out"),
+    ("Ctrl+L", "Where it looks: open or close"),
+    (
+        "Alt+Right / Alt+Left",
+        "Where it looks: next / previous word",
+    ),
     ("Ctrl+Comma", "Settings"),
     ("F1", "This help"),
     (
