@@ -313,7 +313,7 @@ fn damaged_model_folders_load_or_are_refused_in_words() {
             }
             let (_, vocab, decoder) =
                 seesay::model::load_decoder(&loaded, &device).map_err(|e| e.to_string())?;
-            seesay::eval::caption_features(
+            seesay::train::eval::caption_features(
                 &[&decoder],
                 None,
                 &vocab,
