@@ -450,7 +450,9 @@ fn damaged_datasets_load_or_are_refused_in_words() {
 
 #[test]
 fn the_debug_output_check_tells_rust_structs_from_odd_names() {
-    assert!(debug_like("bad chunk ChunkType { type: IHDR, critical: true }"));
+    assert!(debug_like(
+        "bad chunk ChunkType { type: IHDR, critical: true }"
+    ));
     assert!(debug_like("config.json has format_version Some(2)"));
     assert!(debug_like("Os { code: 2, kind: NotFound }"));
     // Found by the long run: a split list naming the files "{" and "x.jp},".

@@ -18,7 +18,10 @@ pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 /// error's `Os { code: .. }`, or a struct such as `ChunkType { type: IHDR, .. }`. A quoted
 /// file name or line may hold braces, so a brace alone is not enough.
 pub fn debug_like(message: &str) -> bool {
-    if ["Some(", "None)", "kind: "].iter().any(|p| message.contains(p)) {
+    if ["Some(", "None)", "kind: "]
+        .iter()
+        .any(|p| message.contains(p))
+    {
         return true;
     }
     message.match_indices(" { ").any(|(at, _)| {
