@@ -313,7 +313,7 @@ fn damaged_model_folders_load_or_are_refused_in_words() {
             }
             let (_, vocab, decoder) =
                 seesay::model::load_decoder(&loaded, &device).map_err(|e| e.to_string())?;
-            seesay::eval::caption_features(
+            seesay::train::eval::caption_features(
                 &[&decoder],
                 None,
                 &vocab,
@@ -446,4 +446,18 @@ fn damaged_datasets_load_or_are_refused_in_words() {
         std::fs::write(file, &original).expect("restore");
     }
     tally.finish("datasets", budget.seed, t0);
+}
+
+#[test]
+fn the_debug_output_check_tells_rust_structs_from_odd_names() {
+    assert!(debug_like(
+        "bad chunk ChunkType { type: IHDR, critical: true }"
+    ));
+    assert!(debug_like("config.json has format_version Some(2)"));
+    assert!(debug_like("Os { code: 2, kind: NotFound }"));
+    // Found by the long run: a split list naming the files "{" and "x.jp},".
+    assert!(!debug_like(
+        "Flickr_8k.trainImages.txt:4: { is listed for train but has no captions"
+    ));
+    assert!(!debug_like("expected `,` or `}` at line 1 column 5"));
 }

@@ -103,16 +103,18 @@ fn the_feature_cache_is_reused_and_a_changed_encoder_invalidates_it() {
     let device = Device::Cpu;
 
     // Plant a fake feature under the real encoder's cache file: a re-run must reuse it.
-    let path =
-        seesay::feature_cache::cache_path(&tmp.path().join(&data.name), &files.encoder_sha256());
-    let mut planted = seesay::feature_cache::Features::new();
-    let stamp = seesay::feature_cache::stamp(&entry.path).unwrap();
+    let path = seesay::train::feature_cache::cache_path(
+        &tmp.path().join(&data.name),
+        &files.encoder_sha256(),
+    );
+    let mut planted = seesay::train::feature_cache::Features::new();
+    let stamp = seesay::train::feature_cache::stamp(&entry.path).unwrap();
     planted.insert(
-        seesay::feature_cache::key(&entry.id, &stamp),
+        seesay::train::feature_cache::key(&entry.id, &stamp),
         vec![0.5; 1280],
     );
-    seesay::feature_cache::save(&path, &planted).unwrap();
-    let got = seesay::feature_cache::cached(
+    seesay::train::feature_cache::save(&path, &planted).unwrap();
+    let got = seesay::train::feature_cache::cached(
         &files,
         &cfg,
         &data.name,
@@ -132,7 +134,7 @@ fn the_feature_cache_is_reused_and_a_changed_encoder_invalidates_it() {
         ..seesay::model::ModelFiles::bundled().unwrap()
     };
     assert_ne!(changed.encoder_sha256(), files.encoder_sha256());
-    let fresh = seesay::feature_cache::cached(
+    let fresh = seesay::train::feature_cache::cached(
         &changed,
         &cfg,
         &data.name,
@@ -148,7 +150,7 @@ fn the_feature_cache_is_reused_and_a_changed_encoder_invalidates_it() {
 #[test]
 fn a_replaced_image_is_encoded_again_not_served_from_the_cache() {
     use seesay::data::{ImageEntry, Split};
-    use seesay::feature_cache::cached;
+    use seesay::train::feature_cache::cached;
     let tmp = tempfile::tempdir().unwrap();
     let files = seesay::model::ModelFiles::bundled().unwrap();
     let cfg = seesay::model::EncoderConfig::lite0();
@@ -190,7 +192,7 @@ fn a_replaced_image_is_encoded_again_not_served_from_the_cache() {
         .unwrap()
         .unwrap()
         .path();
-    let stored = seesay::feature_cache::load(&file).unwrap();
+    let stored = seesay::train::feature_cache::load(&file).unwrap();
     assert_eq!(stored.len(), 1, "{:?}", stored.keys().collect::<Vec<_>>());
 }
 

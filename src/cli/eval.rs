@@ -98,7 +98,7 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
         .collect();
     anyhow::ensure!(!entries.is_empty(), report.empty_split(split));
     let t0 = Instant::now();
-    let features = seesay::feature_cache::cached(
+    let features = seesay::train::feature_cache::cached(
         &files,
         &model.config.encoder,
         &data.name,
@@ -145,7 +145,7 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
     if let Some(p) = args.guide_absent_max {
         policy.absent_max = p;
     }
-    let captions = seesay::eval::caption_features(
+    let captions = seesay::train::eval::caption_features(
         &decoders,
         Some(&model.encoder),
         &model.vocab,
@@ -165,7 +165,7 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
         split: split.to_string(),
         beam: args.beam,
         model: seesay::metrics::score(&hyps, &refs),
-        human: seesay::eval::human_scores(&refs),
+        human: seesay::train::eval::human_scores(&refs),
         examples: kept
             .iter()
             .zip(&hyps)
@@ -190,7 +190,7 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
 fn write_per_image(
     path: &std::path::Path,
     kept: &[(&seesay::data::ImageEntry, &[f32])],
-    captions: &[seesay::eval::FeatureCaption],
+    captions: &[seesay::train::eval::FeatureCaption],
     hyps: &[String],
     refs: &[Vec<String>],
 ) -> Result<()> {

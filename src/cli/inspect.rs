@@ -275,7 +275,7 @@ fn novelty(args: &NoveltyArgs) -> Result<ExitCode> {
         .take(args.max_images.unwrap_or(usize::MAX))
         .collect();
     anyhow::ensure!(!entries.is_empty(), report.empty_split(split));
-    let features = seesay::feature_cache::cached(
+    let features = seesay::train::feature_cache::cached(
         &files,
         &model.config.encoder,
         &data.name,
@@ -289,7 +289,7 @@ fn novelty(args: &NoveltyArgs) -> Result<ExitCode> {
         .collect();
     let feats: Vec<&[f32]> = kept.iter().map(|(_, f)| *f).collect();
     let policy = GuidePolicy::unless(args.no_guide);
-    let captions = seesay::eval::caption_features(
+    let captions = seesay::train::eval::caption_features(
         &[&model.decoder],
         Some(&model.encoder),
         &model.vocab,

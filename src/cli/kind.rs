@@ -9,8 +9,8 @@ use clap::Args;
 use serde::Deserialize;
 
 use seesay::data::{ImageEntry, Split};
-use seesay::feature_cache::Features;
 use seesay::kind::{KindModel, PictureKind};
+use seesay::train::feature_cache::Features;
 
 use super::ModelArgs;
 
@@ -73,7 +73,7 @@ pub fn run(args: &KindTrainArgs) -> Result<ExitCode> {
         .context("cannot load the captioning model")?
         .0;
     let features = |name: &str, entries: &[ImageEntry]| -> Result<Features> {
-        Ok(seesay::feature_cache::cached(
+        Ok(seesay::train::feature_cache::cached(
             &files,
             &config.encoder,
             name,

@@ -14,11 +14,23 @@ pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
-/// Whether an error message shows Rust debug output instead of words.
+/// Whether an error message shows Rust debug output instead of words: `Some(..)`, an I/O
+/// error's `Os { code: .. }`, or a struct such as `ChunkType { type: IHDR, .. }`. A quoted
+/// file name or line may hold braces, so a brace alone is not enough.
 pub fn debug_like(message: &str) -> bool {
-    ["Some(", "None)", "Os {", "kind:", "Error {", " { "]
+    if ["Some(", "None)", "kind: "]
         .iter()
         .any(|p| message.contains(p))
+    {
+        return true;
+    }
+    message.match_indices(" { ").any(|(at, _)| {
+        let before = message[..at].rsplit(' ').next().unwrap_or("");
+        let after = message[at + 3..].split(' ').next().unwrap_or("");
+        before.starts_with(|c: char| c.is_ascii_uppercase())
+            && before.chars().all(|c| c.is_ascii_alphanumeric())
+            && after.ends_with(':')
+    })
 }
 
 /// One to four random edits, biased towards the first bytes, where the headers are.

@@ -6,6 +6,12 @@
 //! draw (shuffle, dropout, scheduled sampling) comes from the seed and the epoch number, so a
 //! resumed run ends exactly where an uninterrupted one does.
 
+pub mod eval;
+pub mod feature_cache;
+pub mod optim;
+pub mod scheduled_sampling;
+pub mod weight_average;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -18,17 +24,15 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use self::feature_cache::Features;
+use self::optim::AdamW;
+use self::weight_average::WeightAverage;
 use crate::data::{Dataset, Split};
-use crate::eval;
-use crate::feature_cache::{self, Features};
 use crate::metrics::Scores;
 use crate::model::config::FORMAT_VERSION;
 use crate::model::{files, DecoderConfig, EncoderConfig, ModelConfig, ModelFiles};
 use crate::model::{weights, Decoder};
-use crate::optim::AdamW;
-use crate::scheduled_sampling;
 use crate::vocab::{self, Vocab};
-use crate::weight_average::WeightAverage;
 use crate::{Error, Result};
 
 /// Which dev score picks the best epoch.
