@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes bench/.venv with PyTorch (CPU use only) for the peer; about 5 GB, since PyPI's
+# Makes bench/.venv with PyTorch (CPU use only) and ONNX Runtime for the peers; about 5 GB, since PyPI's
 # Linux torch wheel carries the CUDA libraries. Run once; bench/compare.py uses it.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -8,3 +8,4 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/pip install --quiet -r requirements.txt
 .venv/bin/python -c "import torch; print('PyTorch', torch.__version__, 'ready in bench/.venv')"
+.venv/bin/python -c "import onnxruntime; print('ONNX Runtime', onnxruntime.__version__, 'ready')"

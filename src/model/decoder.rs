@@ -289,9 +289,11 @@ impl StepDecoder for Stepper<'_> {
     }
 
     fn step(&self, tokens: &[u32], state: &DecoderState) -> Result<(Vec<f32>, DecoderState)> {
-        let t = Tensor::from_slice(tokens, tokens.len(), self.device)?;
-        let (log_probs, state) = self.decoder.step_tensor(&t, state)?;
-        Ok((log_probs.flatten_all()?.to_vec1::<f32>()?, state))
+        super::on_pool(|| {
+            let t = Tensor::from_slice(tokens, tokens.len(), self.device)?;
+            let (log_probs, state) = self.decoder.step_tensor(&t, state)?;
+            Ok((log_probs.flatten_all()?.to_vec1::<f32>()?, state))
+        })
     }
 
     fn select(&self, state: &DecoderState, rows: &[usize]) -> Result<DecoderState> {

@@ -59,7 +59,49 @@ impl CustomOp3 for DepthwiseRelu6 {
         let x = f32_slice(s1, l1, "depthwise-relu6")?;
         let w = f32_slice(s2, l2, "depthwise-relu6")?;
         let b = f32_slice(s3, l3, "depthwise-relu6")?;
-        let s = self.stride;
+        let geometry = Geometry::new(h, wd, k, self.stride);
+        let (ho, wo) = (geometry.ho, geometry.wo);
+        let mut out = vec![0f32; n * c * ho * wo];
+        let scratch = || Scratch {
+            phases: vec![0f32; geometry.phases_len()],
+            acc: vec![0f32; geometry.acc_len()],
+        };
+        let job = |scratch: &mut Scratch, (plane, dst): (usize, &mut [f32])| {
+            let ch = plane % c;
+            let src = &x[plane * h * wd..(plane + 1) * h * wd];
+            let kernel = &w[ch * k * k..(ch + 1) * k * k];
+            plane_relu6(&geometry, src, kernel, b[ch], scratch, dst);
+        };
+        if super::parallel() {
+            out.par_chunks_mut(ho * wo)
+                .enumerate()
+                .for_each_init(scratch, job);
+        } else {
+            let mut s = scratch();
+            out.chunks_mut(ho * wo)
+                .enumerate()
+                .for_each(|item| job(&mut s, item));
+        }
+        Ok((CpuStorage::F32(out), Shape::from((n, c, ho, wo))))
+    }
+}
+
+/// Sizes of one layer's plane: input, kernel, stride, padding, phases and output.
+pub(super) struct Geometry {
+    wd: usize,
+    k: usize,
+    s: usize,
+    pt: usize,
+    pl: usize,
+    pub(super) pitch: usize,
+    pub(super) phase_len: usize,
+    pub(super) ho: usize,
+    pub(super) wo: usize,
+}
+
+impl Geometry {
+    /// A (h, wd) plane under a k x k kernel of stride s with TF "same" padding.
+    pub(super) fn new(h: usize, wd: usize, k: usize, s: usize) -> Self {
         let (pt, pb, ho) = same_padding(h, k, s);
         let (pl, pr, wo) = same_padding(wd, k, s);
         let (ph, pw) = (h + pt + pb, wd + pl + pr);
@@ -69,7 +111,7 @@ impl CustomOp3 for DepthwiseRelu6 {
         let phase_rows = ph.div_ceil(s);
         // Slack after each phase: the flat loop below reads up to k / s past a phase's end.
         let phase_len = phase_rows * pitch + k;
-        let geometry = Geometry {
+        Self {
             wd,
             k,
             s,
@@ -79,35 +121,18 @@ impl CustomOp3 for DepthwiseRelu6 {
             phase_len,
             ho,
             wo,
-        };
-        let mut out = vec![0f32; n * c * ho * wo];
-        out.par_chunks_mut(ho * wo).enumerate().for_each_init(
-            || Scratch {
-                phases: vec![0f32; s * s * phase_len],
-                acc: vec![0f32; ho * pitch],
-            },
-            |scratch, (plane, dst)| {
-                let ch = plane % c;
-                let src = &x[plane * h * wd..(plane + 1) * h * wd];
-                let kernel = &w[ch * k * k..(ch + 1) * k * k];
-                plane_relu6(&geometry, src, kernel, b[ch], scratch, dst);
-            },
-        );
-        Ok((CpuStorage::F32(out), Shape::from((n, c, ho, wo))))
+        }
     }
-}
 
-/// Sizes of one depthwise layer: input, kernel, stride, padding, phases and output.
-struct Geometry {
-    wd: usize,
-    k: usize,
-    s: usize,
-    pt: usize,
-    pl: usize,
-    pitch: usize,
-    phase_len: usize,
-    ho: usize,
-    wo: usize,
+    /// Floats of one plane's phases (all s x s of them).
+    pub(super) fn phases_len(&self) -> usize {
+        self.s * self.s * self.phase_len
+    }
+
+    /// Floats of the accumulator: the output rows at the full phase pitch.
+    pub(super) fn acc_len(&self) -> usize {
+        self.ho * self.pitch
+    }
 }
 
 /// Per-thread buffers: the padded input split into phases, and the output at full pitch.
@@ -162,9 +187,18 @@ fn plane_relu6_body(
     scratch: &mut Scratch,
     dst: &mut [f32],
 ) {
-    let (k, s, pitch) = (g.k, g.s, g.pitch);
     let Scratch { phases, acc } = scratch;
-    // Padding and slack are never written, so they stay zero from the allocation.
+    split_phases(g, src, phases);
+    acc.fill(bias);
+    add_taps(g, phases, kernel, acc);
+    clamp_out(g, acc, dst);
+}
+
+/// Copies `src` (one (h, wd) plane) into its stride phases; padding and slack are never
+/// written, so they must be zero from the allocation.
+#[inline(always)]
+pub(super) fn split_phases(g: &Geometry, src: &[f32], phases: &mut [f32]) {
+    let (s, pitch) = (g.s, g.pitch);
     for (y, row) in src.chunks_exact(g.wd).enumerate() {
         let py = y + g.pt;
         if s == 1 {
@@ -184,7 +218,12 @@ fn plane_relu6_body(
             phases[odd + i] = v;
         }
     }
-    acc.fill(bias);
+}
+
+/// `acc += kernel ⊛ phases`: each tap is one long loop over the whole accumulator.
+#[inline(always)]
+pub(super) fn add_taps(g: &Geometry, phases: &[f32], kernel: &[f32], acc: &mut [f32]) {
+    let (k, s, pitch) = (g.k, g.s, g.pitch);
     let n = acc.len();
     for ky in 0..k {
         for kx in 0..k {
@@ -197,8 +236,13 @@ fn plane_relu6_body(
             }
         }
     }
+}
+
+/// Writes the accumulator's valid columns to `dst`, clamped to [0, 6].
+#[inline(always)]
+pub(super) fn clamp_out(g: &Geometry, acc: &[f32], dst: &mut [f32]) {
     for (oy, out_row) in dst.chunks_exact_mut(g.wo).enumerate().take(g.ho) {
-        let row = &acc[oy * pitch..oy * pitch + g.wo];
+        let row = &acc[oy * g.pitch..oy * g.pitch + g.wo];
         for (o, v) in out_row.iter_mut().zip(row) {
             *o = v.clamp(0.0, 6.0);
         }

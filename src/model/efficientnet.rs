@@ -7,8 +7,9 @@
 
 use candle_core::{Device, Module, Tensor, D};
 
-use super::depthwise::{depthwise_relu6, same_padding};
+use super::depthwise::depthwise_relu6;
 use super::pointwise::{Activation, Pointwise};
+use super::stem::conv_relu6;
 use super::weights::Weights;
 use crate::Result;
 
@@ -71,10 +72,6 @@ impl FoldedConv {
     }
 }
 
-fn relu6(x: &Tensor) -> Result<Tensor> {
-    Ok(x.clamp(0f32, 6f32)?)
-}
-
 struct MbConv {
     expand: Option<Pointwise>,
     depthwise: FoldedConv,
@@ -84,9 +81,14 @@ struct MbConv {
 }
 
 impl MbConv {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    /// Runs the block, calling `mark` after each of its layers with the layer's name.
+    fn forward_marked(&self, x: &Tensor, mark: &mut dyn FnMut(&str)) -> Result<Tensor> {
         let h = match &self.expand {
-            Some(e) => e.forward(x, Activation::Relu6, None)?,
+            Some(e) => {
+                let h = e.forward(x, Activation::Relu6, None)?;
+                mark("expand 1x1");
+                h
+            }
             None => x.clone(),
         };
         let h = depthwise_relu6(
@@ -95,9 +97,21 @@ impl MbConv {
             &self.depthwise.bias,
             self.stride,
         )?;
+        mark("depthwise");
         let residual = self.residual.then_some(x);
-        Ok(self.project.forward(&h, Activation::Linear, residual)?)
+        let y = self.project.forward(&h, Activation::Linear, residual)?;
+        mark("project 1x1");
+        Ok(y)
     }
+}
+
+/// Time spent in one layer of the encoder, for `seesay bench --layers`.
+#[derive(Debug, Clone)]
+pub struct LayerTime {
+    /// Which layer, with its input shape: "block 3 expand 1x1 (24x56x56)".
+    pub name: String,
+    /// Wall-clock seconds.
+    pub seconds: f64,
 }
 
 /// What one forward pass gives: the caption feature.
@@ -178,17 +192,42 @@ impl EfficientNetLite0 {
 
     /// Runs a normalised (N, 3, H, W) batch through the network.
     pub fn forward(&self, x: &Tensor) -> Result<EncoderOutput> {
-        let (_, _, h, wd) = x.dims4()?;
-        let (pt, pb, _) = same_padding(h, 3, 2);
-        let (pl, pr, _) = same_padding(wd, 3, 2);
-        let xp = x.pad_with_zeros(2, pt, pb)?.pad_with_zeros(3, pl, pr)?;
-        let y = xp.conv2d(&self.stem.weight, 0, 2, 1, 1)?;
-        let mut y = relu6(&y.broadcast_add(&self.stem.bias.reshape((1, STEM, 1, 1))?)?)?;
-        for block in &self.blocks {
-            y = block.forward(&y)?;
+        super::on_pool(|| self.forward_marked(x, &mut |_: &str| {}))
+    }
+
+    /// The forward pass, timing each layer (CPU ops finish before they return, so the clock
+    /// between two layers is that layer's time there; on other devices it is launch time).
+    pub fn forward_timed(&self, x: &Tensor) -> Result<(EncoderOutput, Vec<LayerTime>)> {
+        let mut times = Vec::new();
+        let mut last = std::time::Instant::now();
+        let out = self.forward_marked(x, &mut |name: &str| {
+            let now = std::time::Instant::now();
+            times.push(LayerTime {
+                name: name.to_owned(),
+                seconds: (now - last).as_secs_f64(),
+            });
+            last = now;
+        })?;
+        Ok((out, times))
+    }
+
+    fn forward_marked(&self, x: &Tensor, mark: &mut dyn FnMut(&str)) -> Result<EncoderOutput> {
+        let mut y = conv_relu6(x, &self.stem.weight, &self.stem.bias, 2)?;
+        mark("stem 3x3");
+        for (i, block) in self.blocks.iter().enumerate() {
+            let shape = y
+                .dims()
+                .iter()
+                .skip(1)
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>();
+            let label = format!("block {i:2} ({})", shape.join("x"));
+            y = block.forward_marked(&y, &mut |layer: &str| mark(&format!("{label} {layer}")))?;
         }
         let y = self.head.forward(&y, Activation::Relu6, None)?;
+        mark("head 1x1");
         let features = y.mean(D::Minus1)?.mean(D::Minus1)?;
+        mark("pool");
         Ok(EncoderOutput { features })
     }
 

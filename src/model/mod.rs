@@ -8,6 +8,7 @@ pub mod efficientnet;
 pub mod files;
 pub mod pointwise;
 pub mod skinny;
+pub mod stem;
 pub mod weights;
 
 use candle_core::{DType, Device, Tensor};
@@ -21,6 +22,23 @@ pub use files::ModelFiles;
 use crate::vocab::Vocab;
 use crate::{Error, Result};
 use weights::Weights;
+
+/// Whether the CPU kernels split their work across rayon's threads (more than one in use).
+pub(crate) fn parallel() -> bool {
+    candle_core::utils::get_num_threads() > 1
+}
+
+/// Runs `f` on a thread of rayon's pool when more than one thread is in use, so the parallel
+/// kernels inside it share out work from there: called from outside the pool, every kernel
+/// would wake a pool thread and put the caller to sleep until it is done, which on a busy
+/// machine costs a scheduler wait per layer. With one thread `f` runs here, with no pool.
+pub(crate) fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if parallel() {
+        rayon::scope(|_| f())
+    } else {
+        f()
+    }
+}
 
 /// Loads the encoder from a model's files.
 pub fn load_encoder(files: &ModelFiles, device: &Device) -> Result<EfficientNetLite0> {

@@ -47,8 +47,9 @@ impl Pointwise {
         let inp = weight.elem_count() / out.max(1);
         let weight = weight.reshape((out, inp))?;
         if weight.device().is_cpu() && weight.dtype() == DType::F32 {
+            let weight: Vec<f32> = weight.flatten_all()?.to_vec1()?;
             return Ok(Self::Cpu(CpuWeights {
-                weight: weight.flatten_all()?.to_vec1()?,
+                weight,
                 bias: bias.to_vec1()?,
                 out,
                 inp,
@@ -121,19 +122,20 @@ impl FusedOp<'_> {
         }
         let x = f32_slice(x, lx, "pointwise conv")?;
         let hw = h * wd;
-        let mut dst = vec![0f32; n * out * hw];
-        for (i, plane) in dst.chunks_exact_mut(out * hw).enumerate() {
-            for (o, row) in plane.chunks_exact_mut(hw).enumerate() {
+        // The output starts as bias (+ residual), written once: no zeroing pass first.
+        let mut dst = Vec::with_capacity(n * out * hw);
+        for i in 0..n {
+            for (o, &b) in bias.iter().enumerate() {
                 match residual {
                     Some(r) => {
                         let r = &r[(i * out + o) * hw..(i * out + o + 1) * hw];
-                        for (d, v) in row.iter_mut().zip(r) {
-                            *d = v + bias[o];
-                        }
+                        dst.extend(r.iter().map(|v| v + b));
                     }
-                    None => row.fill(bias[o]),
+                    None => dst.extend(std::iter::repeat_n(b, hw)),
                 }
             }
+        }
+        for (i, plane) in dst.chunks_exact_mut(out * hw).enumerate() {
             let threads = candle_core::utils::get_num_threads();
             let parallelism = if threads > 1 {
                 Parallelism::Rayon(threads)
@@ -219,26 +221,32 @@ mod tests {
     #[test]
     fn fused_matches_separate_candle_ops() -> Result<()> {
         let dev = Device::Cpu;
-        let (n, c, o, h, w) = (2, 24, 40, 7, 9);
-        let x = Tensor::randn(0f32, 1.0, (n, c, h, w), &dev)?;
-        let weight = Tensor::randn(0f32, 1.0, (o, c, 1, 1), &dev)?;
-        let bias = Tensor::randn(0f32, 1.0, o, &dev)?;
-        let residual = Tensor::randn(0f32, 1.0, (n, o, h, w), &dev)?;
-        let pw = Pointwise::new(&weight, &bias)?;
-        let plain = weight
-            .reshape((o, c))?
-            .broadcast_left(n)?
-            .matmul(&x.reshape((n, c, h * w))?)?
-            .broadcast_add(&bias.reshape((1, o, 1))?)?
-            .reshape((n, o, h, w))?;
-        let cases = [
-            (Activation::Relu6, None, plain.clamp(0f32, 6f32)?),
-            (Activation::Linear, Some(&residual), (&plain + &residual)?),
-        ];
-        for (act, r, expected) in cases {
-            let got = pw.forward(&x, act, r)?;
-            let diff = (got - expected)?.abs()?.max_all()?.to_scalar::<f32>()?;
-            assert!(diff < 1e-4, "{diff}");
+        for (n, c, o, h, w) in [(2, 24, 40, 7, 9), (1, 16, 42, 5, 5), (1, 8, 8, 16, 16)] {
+            let x = Tensor::randn(0f32, 1.0, (n, c, h, w), &dev)?;
+            let weight = Tensor::randn(0f32, 1.0, (o, c, 1, 1), &dev)?;
+            let bias = Tensor::randn(0f32, 1.0, o, &dev)?;
+            let residual = Tensor::randn(0f32, 1.0, (n, o, h, w), &dev)?;
+            let pw = Pointwise::new(&weight, &bias)?;
+            let plain = weight
+                .reshape((o, c))?
+                .broadcast_left(n)?
+                .matmul(&x.reshape((n, c, h * w))?)?
+                .broadcast_add(&bias.reshape((1, o, 1))?)?
+                .reshape((n, o, h, w))?;
+            let cases = [
+                (Activation::Relu6, None, plain.clamp(0f32, 6f32)?),
+                (Activation::Linear, Some(&residual), (&plain + &residual)?),
+                (
+                    Activation::Relu6,
+                    Some(&residual),
+                    (&plain + &residual)?.clamp(0f32, 6f32)?,
+                ),
+            ];
+            for (act, r, expected) in cases {
+                let got = pw.forward(&x, act, r)?;
+                let diff = (got - expected)?.abs()?.max_all()?.to_scalar::<f32>()?;
+                assert!(diff < 1e-4, "{o}x{c} at {h}x{w}: {diff}");
+            }
         }
         Ok(())
     }

@@ -116,19 +116,21 @@ fn rows_times<W: Weight>(x: &[f32], m: usize, k: usize, w: &[W], b: &[f32]) -> V
     let n = b.len();
     // Computed as (N, M), each task owning whole weight rows, then transposed.
     let mut out_t = vec![0f32; n * m];
-    out_t
-        .par_chunks_mut(CHUNK * m)
-        .enumerate()
-        .for_each(|(chunk, dst)| {
-            let first = chunk * CHUNK;
-            for (i, outs) in dst.chunks_exact_mut(m).enumerate() {
-                let row = first + i;
-                dots(x, k, &w[row * k..(row + 1) * k], outs);
-                for o in outs.iter_mut() {
-                    *o += b[row];
-                }
+    let job = |(chunk, dst): (usize, &mut [f32])| {
+        let first = chunk * CHUNK;
+        for (i, outs) in dst.chunks_exact_mut(m).enumerate() {
+            let row = first + i;
+            dots(x, k, &w[row * k..(row + 1) * k], outs);
+            for o in outs.iter_mut() {
+                *o += b[row];
             }
-        });
+        }
+    };
+    if super::parallel() {
+        out_t.par_chunks_mut(CHUNK * m).enumerate().for_each(job);
+    } else {
+        out_t.chunks_mut(CHUNK * m).enumerate().for_each(job);
+    }
     let mut out = vec![0f32; m * n];
     for (row, outs) in out_t.chunks_exact(m).enumerate() {
         for (j, &v) in outs.iter().enumerate() {

@@ -1,0 +1,178 @@
+//! The stem: a dense k x k convolution of the few input channels with its bias and ReLU6
+//! fused, fast on the CPU.
+//!
+//! candle ran EfficientNet's stem (3 -> 32 channels, 3x3, stride 2) as two padding copies and
+//! a general convolution, a quarter of the encoder's time in the per-layer profile
+//! (bench/README.md). Here each input channel is split once into stride phases, as the
+//! depthwise kernel does, and each output channel sums its k x k x C taps over them, every tap
+//! one long vectorised loop. Other devices keep candle's ops.
+
+use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
+use rayon::prelude::*;
+
+use super::cpu_storage::f32_slice;
+use super::depthwise::{add_taps, clamp_out, same_padding, split_phases, Geometry};
+
+/// `clamp(conv(x, w) + b, 0, 6)` with TF "same" padding.
+///
+/// `x` is (N, C, H, W), `w` is (O, C, k, k), `b` is (O).
+pub fn conv_relu6(x: &Tensor, w: &Tensor, b: &Tensor, stride: usize) -> Result<Tensor> {
+    if x.device().is_cpu() && x.dtype() == DType::F32 {
+        let x = x.contiguous()?;
+        let w = w.contiguous()?;
+        let b = b.contiguous()?;
+        return x.apply_op3_no_bwd(&w, &b, &DenseRelu6 { stride });
+    }
+    let (_, _, h, wd) = x.dims4()?;
+    let (out, _, k, _) = w.dims4()?;
+    let (pt, pb, _) = same_padding(h, k, stride);
+    let (pl, pr, _) = same_padding(wd, k, stride);
+    let x = x.pad_with_zeros(2, pt, pb)?.pad_with_zeros(3, pl, pr)?;
+    x.conv2d(w, 0, stride, 1, 1)?
+        .broadcast_add(&b.reshape((1, out, 1, 1))?)?
+        .clamp(0f32, 6f32)
+}
+
+struct DenseRelu6 {
+    stride: usize,
+}
+
+impl CustomOp3 for DenseRelu6 {
+    fn name(&self) -> &'static str {
+        "conv-relu6"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (n, c, h, wd) = l1.shape().dims4()?;
+        let (out, wc, k, k2) = l2.shape().dims4()?;
+        let x = f32_slice(s1, l1, "conv-relu6")?;
+        let w = f32_slice(s2, l2, "conv-relu6")?;
+        let b = f32_slice(s3, l3, "conv-relu6")?;
+        if wc != c || k != k2 || b.len() != out {
+            candle_core::bail!(
+                "conv-relu6: input has {c} channels, the weight is {out}x{wc}x{k}x{k2} and the \
+                 bias has {} values",
+                b.len()
+            );
+        }
+        let g = Geometry::new(h, wd, k, self.stride);
+        let (plane, taps, per_channel) = (h * wd, c * k * k, g.phases_len());
+        let mut dst = vec![0f32; n * out * g.ho * g.wo];
+        for (image, dst) in dst.chunks_exact_mut(out * g.ho * g.wo).enumerate() {
+            // Padding and slack stay zero: split_phases writes only the picture.
+            let mut phases = vec![0f32; c * per_channel];
+            for (ch, ph) in phases.chunks_exact_mut(per_channel).enumerate() {
+                let src = &x[(image * c + ch) * plane..(image * c + ch + 1) * plane];
+                split_phases(&g, src, ph);
+            }
+            let job = |acc: &mut Vec<f32>, (o, dst): (usize, &mut [f32])| {
+                let kernel = &w[o * taps..(o + 1) * taps];
+                channel_relu6(&g, &phases, kernel, b[o], acc, dst);
+            };
+            let acc = || vec![0f32; g.acc_len()];
+            if super::parallel() {
+                dst.par_chunks_mut(g.ho * g.wo)
+                    .enumerate()
+                    .for_each_init(acc, job);
+            } else {
+                let mut a = acc();
+                dst.chunks_mut(g.ho * g.wo)
+                    .enumerate()
+                    .for_each(|item| job(&mut a, item));
+            }
+        }
+        Ok((CpuStorage::F32(dst), Shape::from((n, out, g.ho, g.wo))))
+    }
+}
+
+/// One output channel: bias, every input channel's taps, clamp to [0, 6].
+fn channel_relu6(
+    g: &Geometry,
+    phases: &[f32],
+    kernel: &[f32],
+    bias: f32,
+    acc: &mut [f32],
+    dst: &mut [f32],
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the features were just detected.
+            return unsafe { channel_relu6_avx2(g, phases, kernel, bias, acc, dst) };
+        }
+    }
+    channel_relu6_body(g, phases, kernel, bias, acc, dst);
+}
+
+/// The same code compiled for AVX2 and FMA, so the tap loops run eight lanes wide.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn channel_relu6_avx2(
+    g: &Geometry,
+    phases: &[f32],
+    kernel: &[f32],
+    bias: f32,
+    acc: &mut [f32],
+    dst: &mut [f32],
+) {
+    channel_relu6_body(g, phases, kernel, bias, acc, dst);
+}
+
+#[inline(always)]
+fn channel_relu6_body(
+    g: &Geometry,
+    phases: &[f32],
+    kernel: &[f32],
+    bias: f32,
+    acc: &mut [f32],
+    dst: &mut [f32],
+) {
+    let per_channel = g.phases_len();
+    let kk = kernel.len() / (phases.len() / per_channel).max(1);
+    acc.fill(bias);
+    for (ph, w) in phases
+        .chunks_exact(per_channel)
+        .zip(kernel.chunks_exact(kk))
+    {
+        add_taps(g, ph, w, acc);
+    }
+    clamp_out(g, acc, dst);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    #[test]
+    fn cpu_kernel_matches_candle_conv() -> Result<()> {
+        let dev = Device::Cpu;
+        for (k, s, h, c) in [(3, 2, 10, 3), (3, 2, 11, 3), (3, 1, 9, 2), (5, 2, 12, 1)] {
+            let x = Tensor::randn(0f32, 1.0, (2, c, h, h + 1), &dev)?;
+            let w = Tensor::randn(0f32, 1.0, (5, c, k, k), &dev)?;
+            let b = Tensor::randn(0f32, 1.0, 5, &dev)?;
+            let fast = conv_relu6(&x, &w, &b, s)?;
+            let (pt, pb, _) = same_padding(h, k, s);
+            let (pl, pr, _) = same_padding(h + 1, k, s);
+            let slow = x
+                .pad_with_zeros(2, pt, pb)?
+                .pad_with_zeros(3, pl, pr)?
+                .conv2d(&w, 0, s, 1, 1)?
+                .broadcast_add(&b.reshape((1, 5, 1, 1))?)?
+                .clamp(0f32, 6f32)?;
+            assert_eq!(fast.dims(), slow.dims());
+            let diff = (fast - slow)?.abs()?.max_all()?.to_scalar::<f32>()?;
+            assert!(diff < 1e-4, "k={k} s={s} h={h} c={c}: {diff}");
+        }
+        Ok(())
+    }
+}
