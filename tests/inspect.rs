@@ -311,7 +311,7 @@ fn the_app_shows_and_says_where_each_word_looks() {
     let picture = dir.path().to_path_buf();
     let speaker = RecordingSpeaker::new();
     let services = Services {
-        speaker: Box::new(speaker.clone()),
+        speaker: seesay::speech::ready(speaker.clone()),
         clipboard: Box::new(MemoryClipboard::new(ClipboardContent::Empty)),
         screen: Arc::new(MemoryScreen::new(None, None)),
     };
@@ -322,6 +322,8 @@ fn the_app_shows_and_says_where_each_word_looks() {
         print_captions: false,
         remote_socket: None,
         global_hotkeys: false,
+        speech_timeout: std::time::Duration::from_secs(4),
+        screen_reader: Some(false),
     };
     let mut h = egui_kittest::Harness::builder()
         .with_size(egui::vec2(1100.0, 760.0))
