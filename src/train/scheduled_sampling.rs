@@ -108,6 +108,11 @@ mod tests {
         };
         let vm = VarMap::new();
         let dec = Decoder::new(cfg, VarBuilder::from_varmap(&vm, DType::F32, &dev))?;
+        // Zero weights make the model's next-word distribution uniform, so the count below does
+        // not hang on an unseeded random initialisation (a peaked one made this test flaky).
+        for var in vm.all_vars() {
+            var.set(&var.zeros_like()?)?;
+        }
         let feats = Tensor::ones((2, 8), DType::F32, &dev)?;
         let (s, p) = (vocab::START_ID, vocab::PAD_ID);
         let inputs = vec![s, 10, 11, 12, 13, s, 20, 21, p, p];
@@ -131,9 +136,9 @@ mod tests {
                 .all(|(_, &w)| w != p && w != s && w != vocab::END_ID));
             changed += mixed.iter().zip(&inputs).filter(|(a, b)| a != b).count();
         }
-        // Six words per call, and an untrained model over 30 tokens rarely samples the gold one
-        // (its initialisation is random, so the bound leaves room for a peaked one).
-        assert!(changed > 150, "only {changed} of 300 words were replaced");
+        // Six words per call, each drawn uniformly from the 30 tokens: a draw of the gold word or
+        // of one of the 3 special tokens leaves the input as it was, so about 260 of 300 change.
+        assert!(changed > 220, "only {changed} of 300 words were replaced");
         Ok(())
     }
 }
