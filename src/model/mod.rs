@@ -11,6 +11,12 @@ pub mod skinny;
 pub mod stem;
 pub mod weights;
 
+/// Whether this x86-64 CPU has AVX2 and FMA, which every eight-lane kernel here needs.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn has_avx2_fma() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 

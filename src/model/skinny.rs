@@ -162,10 +162,7 @@ impl Weight for u16 {
 fn dots<W: Weight>(xs: &[f32], k: usize, w: &[W], out: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("fma")
-            && std::arch::is_x86_feature_detected!("f16c")
-        {
+        if super::has_avx2_fma() && std::arch::is_x86_feature_detected!("f16c") {
             // Groups of up to 4 rows: 8 accumulators, 2 weight registers, within 16 ymm.
             for (g, outs) in out.chunks_mut(4).enumerate() {
                 let xs = &xs[g * 4 * k..(g * 4 + outs.len()) * k];

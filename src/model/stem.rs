@@ -104,8 +104,7 @@ fn channel_relu6(
 ) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
+        if super::has_avx2_fma() {
             // SAFETY: the features were just detected.
             return unsafe { channel_relu6_avx2(g, phases, kernel, bias, acc, dst) };
         }
