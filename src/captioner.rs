@@ -100,6 +100,9 @@ pub struct CaptionCandidate {
     pub prob: f32,
     /// The constraint the guided search gave it; `None` for the free search.
     pub constraint: Option<Constraint>,
+    /// How many of the model's training captions are this sentence word for word (0: a new
+    /// sentence); `None` when the model does not list its training sentences.
+    pub training_copies: Option<usize>,
 }
 
 /// Where the time went, in milliseconds.
@@ -320,12 +323,13 @@ impl Captioner {
             .collect::<Vec<_>>()
             .join(" ");
         CaptionCandidate {
-            text,
             words,
             end_prob: h.end_log_prob.map_or(0.0, f32::exp),
             log_prob: h.log_prob,
             prob: h.log_prob.exp(),
             constraint: g.constraint.clone(),
+            training_copies: self.model.sentences.as_ref().map(|s| s.count(&text)),
+            text,
         }
     }
 }

@@ -14,8 +14,11 @@ use seesay::app::{AppConfig, CaptionState, SeesayApp, Services};
 use seesay::captioner::{CaptionOptions, ModelSource};
 use seesay::device::DeviceChoice;
 use seesay::sources::{ClipboardContent, MemoryClipboard, MemoryScreen, WindowShot};
-use seesay::speech::{Recording, RecordingSpeaker, Speaker};
+use seesay::speech::{RecordingSpeaker, Speaker};
 use seesay::worker::{Event, Job, JobInput, Request, Worker};
+
+mod harness;
+use harness::{wait_for, wait_for_speech};
 
 const WORDS: &[&str] = &[
     "a", "dog", "cat", "runs", "on", "the", "grass", "table", "cup", "of", "coffee", "man", "red",
@@ -76,16 +79,7 @@ impl Fixture {
         paths: Vec<PathBuf>,
         model: ModelSource,
     ) -> Harness<'static, SeesayApp> {
-        self.harness_with_config(AppConfig {
-            paths,
-            model,
-            device: DeviceChoice::Cpu,
-            print_captions: false,
-            remote_socket: None,
-            global_hotkeys: false,
-            speech_timeout: Duration::from_secs(4),
-            screen_reader: Some(false),
-        })
+        self.harness_with_config(harness::config(paths, model))
     }
 
     fn harness_with_config(&self, config: AppConfig) -> Harness<'static, SeesayApp> {
@@ -110,45 +104,6 @@ impl egui::DroppedFile for Dropped {
     }
     fn bytes(&self) -> Result<Vec<u8>, String> {
         std::fs::read(&self.0).map_err(|e| e.to_string())
-    }
-}
-
-/// Steps the UI (the worker runs meanwhile) until `done` holds, then draws twice more.
-fn wait_for(h: &mut Harness<'_, SeesayApp>, what: &str, done: impl Fn(&SeesayApp) -> bool) {
-    let start = Instant::now();
-    while !done(h.state()) {
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "timed out waiting for {what}; message: {:?}",
-            h.state().state().message
-        );
-        h.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    // A Grid's first frame is a sizing pass: draw twice so the tree is complete.
-    h.step();
-    h.step();
-}
-
-/// Steps the UI until the speaker's recording satisfies `done` (speech runs on its own thread).
-fn wait_for_speech(
-    h: &mut Harness<'_, SeesayApp>,
-    speaker: &RecordingSpeaker,
-    what: &str,
-    done: impl Fn(&Recording) -> bool,
-) -> Recording {
-    let start = Instant::now();
-    loop {
-        let rec = speaker.recording();
-        if done(&rec) {
-            return rec;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for speech: {what}; recorded {rec:?}"
-        );
-        h.step();
-        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
@@ -339,14 +294,8 @@ fn hung_speech_harness(
         Ok(Box::new(speaker) as Box<dyn Speaker>)
     });
     let config = AppConfig {
-        paths,
-        model: ModelSource::Dir(f.model.clone()),
-        device: DeviceChoice::Cpu,
-        print_captions: false,
-        remote_socket: None,
-        global_hotkeys: false,
         speech_timeout: Duration::from_millis(400),
-        screen_reader: Some(false),
+        ..harness::config(paths, ModelSource::Dir(f.model.clone()))
     };
     let services = Services {
         speaker: factory,
@@ -804,14 +753,8 @@ fn seesay_describe_screen_reaches_the_running_app_over_its_socket() {
     f.screen = MemoryScreen::new(Some(screen_fixture("dialog.png")), None);
     let socket = f.dir.path().join("seesay.sock");
     let mut h = f.harness_with_config(AppConfig {
-        paths: vec![],
-        model: ModelSource::Dir(f.model.clone()),
-        device: DeviceChoice::Cpu,
-        print_captions: false,
         remote_socket: Some(socket.clone()),
-        global_hotkeys: false,
-        speech_timeout: Duration::from_secs(4),
-        screen_reader: Some(false),
+        ..harness::config(vec![], ModelSource::Dir(f.model.clone()))
     });
     h.step();
     // What `seesay --describe-screen` does first: the app answers that it will.
@@ -833,14 +776,8 @@ fn harness_with_screen_reader(
     running: bool,
 ) -> Harness<'static, SeesayApp> {
     f.harness_with_config(AppConfig {
-        paths,
-        model: ModelSource::Dir(f.model.clone()),
-        device: DeviceChoice::Cpu,
-        print_captions: false,
-        remote_socket: None,
-        global_hotkeys: false,
-        speech_timeout: Duration::from_secs(4),
         screen_reader: Some(running),
+        ..harness::config(paths, ModelSource::Dir(f.model.clone()))
     })
 }
 
@@ -943,14 +880,82 @@ fn candidates_are_a_table_with_a_header_row_and_probabilities_in_words() {
     };
     assert_eq!(
         cells(&rows[0], Role::ColumnHeader),
-        ["Rank", "Caption", "Probability", "Log-prob", "Search"]
+        [
+            "Rank",
+            "Caption",
+            "Probability",
+            "Log-prob",
+            "Search",
+            "Sentence"
+        ]
     );
     let first = cells(&rows[1], Role::Cell);
-    assert_eq!(first.len(), 5, "{first:?}");
+    assert_eq!(first.len(), 6, "{first:?}");
     assert_eq!(first[0], "1");
     assert!(
         first[2].ends_with(" percent") || first[2] == "less than 1 in 100,000",
         "{first:?}"
+    );
+}
+
+/// The Sentence cell of each candidate row, by caption.
+fn sentence_cells(h: &Harness<'_, SeesayApp>) -> Vec<(String, String)> {
+    let table = h.get_by_role_and_label(Role::Table, "Candidates");
+    table
+        .children_recursive()
+        .map(|n| n.accesskit_node())
+        .filter(|n| n.role() == Role::Row)
+        .skip(1)
+        .map(|row| {
+            let cells: Vec<String> = row
+                .children()
+                .filter(|c| c.role() == Role::Cell)
+                .filter_map(|c| c.label())
+                .collect();
+            (cells[1].clone(), cells[5].clone())
+        })
+        .collect()
+}
+
+#[test]
+fn the_app_says_whether_a_caption_is_new_or_a_training_caption() {
+    let f = Fixture::new();
+    let picture = f.picture();
+    let mut h = f.harness(vec![picture.clone()]);
+    wait_for(&mut h, "the caption", caption_ready);
+    // This model lists no training sentences: the app says it cannot tell.
+    let before = sentence_cells(&h);
+    assert!(!before.is_empty());
+    assert!(
+        before.iter().all(|(_, s)| s.starts_with("not known")),
+        "{before:?}"
+    );
+    let CaptionState::Ready(d) = &h.state().state().caption else {
+        unreachable!()
+    };
+    let best = d.captioned.best().expect("a caption").text.clone();
+    drop(h);
+
+    // The same model, now listing its own best caption as three training captions.
+    let listed = seesay::model::sentences::TrainingSentences::from_captions([
+        best.as_str(),
+        best.as_str(),
+        best.as_str(),
+    ]);
+    std::fs::write(f.model.join("sentences.bin"), listed.to_bytes()).expect("write");
+    let mut h = f.harness(vec![picture]);
+    wait_for(&mut h, "the caption", caption_ready);
+    for (caption, sentence) in sentence_cells(&h) {
+        let want = if caption == best {
+            "the same as 3 training captions"
+        } else {
+            "a new sentence"
+        };
+        assert_eq!(sentence, want, "{caption}");
+    }
+    assert_eq!(
+        labels_starting_with(&h, "The same as 3"),
+        ["The same as 3 training captions, word for word."]
     );
 }
 

@@ -141,6 +141,7 @@ fn a_truncated_encoder_file_is_a_clear_error() {
         vocab: "".into(),
         encoder: files.encoder[..1000].to_vec().into(),
         decoder: None,
+        sentences: None,
     };
     let err = match model::load_encoder(&broken, &Device::Cpu) {
         Ok(_) => panic!("a truncated file must not load"),

@@ -11,13 +11,16 @@ use egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable};
 use image::{imageops, DynamicImage, RgbImage};
 
-use seesay::app::{AppConfig, CaptionState, SeesayApp, Services};
+use seesay::app::{CaptionState, SeesayApp, Services};
 use seesay::captioner::{CaptionOptions, Captioner, ModelSource};
 use seesay::device::DeviceChoice;
 use seesay::inspect::{Occlusion, Region};
 use seesay::sources::{ClipboardContent, MemoryClipboard, MemoryScreen};
 use seesay::speech::RecordingSpeaker;
 use seesay::worker::{Event, LookJob, Request, Worker};
+
+mod harness;
+use harness::{wait_for, wait_for_harness, wait_for_speech};
 
 fn flickr(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -281,25 +284,6 @@ fn the_worker_answers_a_look_request_with_the_maps() {
     }
 }
 
-/// Steps the app until `done` holds, then twice more so the tree is complete.
-fn wait_for(
-    h: &mut egui_kittest::Harness<'_, SeesayApp>,
-    what: &str,
-    done: impl Fn(&egui_kittest::Harness<'_, SeesayApp>) -> bool,
-) {
-    let start = Instant::now();
-    while !done(h) {
-        assert!(
-            start.elapsed() < Duration::from_secs(180),
-            "timed out waiting for {what}"
-        );
-        h.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    h.step();
-    h.step();
-}
-
 #[test]
 fn the_app_shows_and_says_where_each_word_looks() {
     // A folder of two pictures: Alt+Right must move through the words, not the folder.
@@ -315,21 +299,12 @@ fn the_app_shows_and_says_where_each_word_looks() {
         clipboard: Box::new(MemoryClipboard::new(ClipboardContent::Empty)),
         screen: Arc::new(MemoryScreen::new(None, None)),
     };
-    let config = AppConfig {
-        paths: vec![picture],
-        model: ModelSource::Bundled,
-        device: DeviceChoice::Cpu,
-        print_captions: false,
-        remote_socket: None,
-        global_hotkeys: false,
-        speech_timeout: std::time::Duration::from_secs(4),
-        screen_reader: Some(false),
-    };
+    let config = harness::config(vec![picture], ModelSource::Bundled);
     let mut h = egui_kittest::Harness::builder()
         .with_size(egui::vec2(1100.0, 760.0))
         .build_eframe(move |cc| SeesayApp::new(cc, config, services));
-    wait_for(&mut h, "the caption", |h| {
-        matches!(h.state().state().caption, CaptionState::Ready(_))
+    wait_for(&mut h, "the caption", |app| {
+        matches!(app.state().caption, CaptionState::Ready(_))
     });
     let CaptionState::Ready(d) = &h.state().state().caption else {
         unreachable!()
@@ -345,7 +320,7 @@ fn the_app_shows_and_says_where_each_word_looks() {
     let spoken_before = speaker.recording().spoken.len();
 
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
-    wait_for(&mut h, "the heat map", |h| {
+    wait_for_harness(&mut h, "the heat map", |h| {
         h.query_by(|n| {
             n.label()
                 .is_some_and(|l| l.starts_with("Heat map of where the model looks for"))
@@ -373,19 +348,22 @@ fn the_app_shows_and_says_where_each_word_looks() {
             "no button for {w}"
         );
     }
-    let spoken = speaker.recording().spoken;
-    let summary = spoken.get(spoken_before).expect("the summary was spoken");
-    assert!(summary.starts_with("Where it looks."), "{summary}");
+    // Speech runs on its own thread, after the caption's own utterance: wait for what is
+    // expected (a timeout prints everything that was said instead).
+    wait_for_speech(&mut h, &speaker, "the summary", |r| {
+        r.spoken[spoken_before..]
+            .iter()
+            .any(|s| s.starts_with("Where it looks."))
+    });
 
     // Alt+Right: the next word is selected, drawn and said.
+    let second_said = format!("{}: looking at the ", words[1]);
     h.key_press_modifiers(egui::Modifiers::ALT, egui::Key::ArrowRight);
+    wait_for_speech(&mut h, &speaker, "the next word", |r| {
+        r.spoken.last().is_some_and(|s| s.starts_with(&second_said))
+    });
     h.step();
     h.step();
-    let said = speaker.recording().spoken.last().cloned().expect("spoken");
-    assert!(
-        said.starts_with(&format!("{}: looking at the ", words[1])),
-        "{said}"
-    );
     let second = format!("Heat map of where the model looks for {}: ", words[1]);
     assert!(h
         .query_by(|n| n.label().is_some_and(|l| l.starts_with(&second)))

@@ -71,6 +71,29 @@ fn corpus_matches_pycocoevalcap() {
 }
 
 #[test]
+fn a_corpus_scorer_gives_each_image_its_cider_d_and_frequencies_come_from_its_own_corpus() {
+    let (hyps, refs) = corpus();
+    let (h, r) = tokenised(&hyps, &refs);
+    let per_image = cider::cider_d_per_image(&h, &r);
+    let scorer = cider::CorpusCider::new(&r);
+    for ((hyp, image_refs), want) in h.iter().zip(&r).zip(&per_image) {
+        close(
+            scorer.score(hyp, image_refs),
+            want.expect("an image with references"),
+            1e-12,
+            "CIDEr-D of one image",
+        );
+    }
+    // With frequencies from a larger corpus (another image whose captions share every n-gram),
+    // common n-grams weigh less and the score changes.
+    let mut larger = r.clone();
+    larger.push(r[0].clone());
+    let other = cider::CorpusCider::new(&larger);
+    assert!((other.score(&h[0], &r[0]) - scorer.score(&h[0], &r[0])).abs() > 1e-3);
+    assert_eq!(scorer.score(&h[0], &[]), 0.0);
+}
+
+#[test]
 fn single_sentence_matches_pycocoevalcap() {
     let (hyps, refs) = single();
     let (h, r) = tokenised(&hyps, &refs);

@@ -224,3 +224,65 @@ fn a_run_whose_loss_stops_being_a_number_stops_and_writes_no_model() {
     let err = train(&data, &opts, &Device::Cpu).unwrap_err().to_string();
     assert!(err.contains("0 epochs would write no model"), "{err}");
 }
+
+#[test]
+fn self_critical_tuning_raises_the_training_reward_and_a_resumed_run_ends_identically() {
+    use seesay::train::self_critical::{fine_tune, SelfCriticalOptions};
+    let (data, _) = seesay::data::open(&flickr8k()).expect("Flickr8k is beside the repository");
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let device = Device::Cpu;
+    let base = tmp.path().join("base");
+    train(&data, &options(&base, &cache, 8), &device).unwrap();
+
+    let tune_options = |out: &Path| {
+        let mut o = SelfCriticalOptions::new(out.to_path_buf(), cache.clone());
+        o.init = Some(base.clone());
+        o.epochs = 3;
+        o.images_per_batch = 8;
+        o.samples = 4;
+        o.lr = 3e-3;
+        o.max_train_images = Some(24);
+        o.max_dev_images = Some(6);
+        o.patience = 10;
+        o.seed = 3;
+        o
+    };
+    let whole = tmp.path().join("whole");
+    let report = fine_tune(&data, &tune_options(&whole), &device).unwrap();
+    // Epoch 0 is the starting model, scored on dev before any step.
+    assert_eq!(report.history.len(), 4);
+    assert_eq!(report.history[0].epoch, 0);
+    let rewards: Vec<f64> = report.history[1..]
+        .iter()
+        .map(|e| e.train_reward.expect("a reward"))
+        .collect();
+    assert!(
+        rewards[2] > rewards[0],
+        "the greedy captions' CIDEr-D on the training images should rise: {rewards:?}"
+    );
+
+    let split = tmp.path().join("split");
+    let mut first = tune_options(&split);
+    first.stop_after = Some(1);
+    assert_eq!(fine_tune(&data, &first, &device).unwrap().history.len(), 2);
+    let mut rest = tune_options(&split);
+    rest.resume = true;
+    let resumed = fine_tune(&data, &rest, &device).unwrap();
+    for (a, b) in report.history.iter().zip(&resumed.history) {
+        assert_eq!(a.train_reward, b.train_reward, "epoch {}", a.epoch);
+        assert_eq!(a.train_loss, b.train_loss, "epoch {}", a.epoch);
+    }
+    let weights = |dir: &Path| {
+        candle_core::safetensors::load(dir.join("checkpoint/state.safetensors"), &device)
+            .unwrap()
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("param."))
+            .map(|(k, t)| (k, t.flatten_all().unwrap().to_vec1::<f32>().unwrap()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    assert!(
+        weights(&whole) == weights(&split),
+        "resumed weights differ from the uninterrupted run's"
+    );
+}

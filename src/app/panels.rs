@@ -585,6 +585,9 @@ fn details_ui(ui: &mut Ui, description: &Description) -> Vec<Command> {
             ))
             .small(),
         );
+        if let Some(copies) = best.training_copies {
+            ui.label(RichText::new(novelty_sentence(copies)).small());
+        }
         ui.add_space(4.0);
         let dark = ui.visuals().dark_mode;
         ui.horizontal_wrapped(|ui| {
@@ -646,23 +649,42 @@ fn word_ui(ui: &mut Ui, word: &str, end: bool, prob: f32, dark: bool, name: &str
         .accesskit_node_builder(response.id, |node| node.set_value(name));
 }
 
+/// Whether a caption is new or one of the training captions, as a sentence: the question the
+/// Show and Tell paper asks of its captions (is the model writing, or recalling?).
+pub(super) fn novelty_sentence(copies: usize) -> String {
+    match copies {
+        0 => "A new sentence: no training caption says this.".to_owned(),
+        1 => "The same as 1 training caption, word for word.".to_owned(),
+        n => format!("The same as {n} training captions, word for word."),
+    }
+}
+
 /// The beam search's candidates as a table a screen reader can walk: a header row, then one row
-/// per candidate with rank, caption, probability in words, log-probability and search.
+/// per candidate with rank, caption, probability in words, log-probability, search and whether
+/// the sentence is new.
 fn candidates_ui(ui: &mut Ui, candidates: &[crate::captioner::CaptionCandidate]) {
     ui.label(RichText::new("Candidates").strong());
-    // The caption column takes the width the other four leave, so captions wrap by words.
+    // The caption column takes the width the other five leave, so captions wrap by words.
     let widths = [
         44.0,
-        (ui.available_width() - 330.0).max(90.0),
+        (ui.available_width() - 430.0).max(90.0),
         120.0,
         70.0,
         60.0,
+        100.0,
     ];
     let table = UiBuilder::new()
         .accessibility_role(Role::Table)
         .accessibility_label("Candidates");
     ui.scope_builder(table, |ui| {
-        let header = ["Rank", "Caption", "Probability", "Log-prob", "Search"];
+        let header = [
+            "Rank",
+            "Caption",
+            "Probability",
+            "Log-prob",
+            "Search",
+            "Sentence",
+        ];
         row_ui(ui, "Header", Role::ColumnHeader, &widths, |i| {
             (RichText::new(header[i]).small(), header[i].to_owned())
         });
@@ -674,12 +696,27 @@ fn candidates_ui(ui: &mut Ui, candidates: &[crate::captioner::CaptionCandidate])
             } else {
                 "free"
             };
+            let (sentence_short, sentence) = match c.training_copies {
+                Some(0) => ("new".to_owned(), "a new sentence".to_owned()),
+                Some(n) => (
+                    format!("{n} in training"),
+                    format!(
+                        "the same as {n} training caption{}",
+                        if n == 1 { "" } else { "s" }
+                    ),
+                ),
+                None => (
+                    "not known".to_owned(),
+                    "not known: the model lists no training sentences".to_owned(),
+                ),
+            };
             let cells = [
                 format!("{}", rank + 1),
                 c.text.clone(),
                 prob.clone(),
                 format!("{:.2}", c.log_prob),
                 short.to_owned(),
+                sentence_short,
             ];
             let names = [
                 cells[0].clone(),
@@ -687,6 +724,7 @@ fn candidates_ui(ui: &mut Ui, candidates: &[crate::captioner::CaptionCandidate])
                 prob,
                 format!("log-probability {:.2}", c.log_prob),
                 search,
+                sentence,
             ];
             row_ui(
                 ui,
@@ -699,12 +737,12 @@ fn candidates_ui(ui: &mut Ui, candidates: &[crate::captioner::CaptionCandidate])
     });
 }
 
-/// One row of the candidates table: a node with role Row holding five cells of `role`.
+/// One row of the candidates table: a node with role Row holding six cells of `role`.
 fn row_ui(
     ui: &mut Ui,
     name: &str,
     role: Role,
-    widths: &[f32; 5],
+    widths: &[f32; 6],
     cell: impl Fn(usize) -> (RichText, String),
 ) {
     let row = UiBuilder::new()

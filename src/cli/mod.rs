@@ -18,6 +18,7 @@ mod kind;
 mod shortcut;
 mod speak;
 mod train;
+mod tune;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,6 +56,8 @@ enum Verb {
     Caption(caption::CaptionArgs),
     /// Train a decoder on a captioning dataset.
     Train(train::TrainArgs),
+    /// Fine-tune a trained model on the CIDEr-D of its own captions (self-critical training).
+    Tune(tune::TuneArgs),
     /// Caption a whole folder to JSON lines or CSV (batched, resumable).
     Describe(describe::DescribeArgs),
     /// Score a model on a dataset split (BLEU, ROUGE-L, CIDEr-D, and a human row).
@@ -106,6 +109,7 @@ pub fn run() -> Result<ExitCode> {
     match cli.verb {
         Some(Verb::Caption(args)) => caption::run(&args),
         Some(Verb::Train(args)) => train::run(&args),
+        Some(Verb::Tune(args)) => tune::run(&args),
         Some(Verb::Describe(args)) => describe::run(&args),
         Some(Verb::Eval(args)) => eval::run(&args),
         Some(Verb::Speak(args)) => speak::run(&args),
@@ -117,7 +121,7 @@ pub fn run() -> Result<ExitCode> {
             if let Some(unknown) = cli.paths.iter().find(|p| std::fs::metadata(p).is_err()) {
                 anyhow::bail!(
                     "unknown command or file: {}\n(commands: caption, describe, eval, train, \
-                     speak, bench, kind-train; `seesay --help` says more; the app opens only \
+                     tune, speak, bench, inspect, kind-train; `seesay --help` says more; the app opens only \
                      existing pictures and folders)",
                     unknown.display()
                 );

@@ -5,6 +5,7 @@ pub mod neighbours;
 pub mod novelty;
 pub mod occlusion;
 
+pub use crate::model::sentences::TrainingSentences;
 pub use neighbours::{nearest_words, Neighbour};
 pub use novelty::{Novelty, NoveltyIndex};
 pub use occlusion::{occlude, Occlusion, Region, WordLook};

@@ -20,6 +20,8 @@ pub const VOCAB_FILE: &str = "vocab.txt";
 pub const ENCODER_FILE: &str = "encoder.safetensors";
 /// Decoder weights file name inside a model directory.
 pub const DECODER_FILE: &str = "decoder.safetensors";
+/// The training sentences' fingerprints (optional), for telling new captions from copied ones.
+pub const SENTENCES_FILE: &str = "sentences.bin";
 
 /// The ImageNet-pretrained encoder shipped with seesay (see assets/encoder/SOURCE.md).
 pub const BUNDLED_ENCODER: &[u8] =
@@ -34,6 +36,11 @@ const BUNDLED_DECODER: Option<(&str, &str, &[u8])> = Some((
 #[cfg(not(bundled_decoder))]
 const BUNDLED_DECODER: Option<(&str, &str, &[u8])> = None;
 
+#[cfg(bundled_sentences)]
+const BUNDLED_SENTENCES: Option<&[u8]> = Some(include_bytes!("../../assets/model/sentences.bin"));
+#[cfg(not(bundled_sentences))]
+const BUNDLED_SENTENCES: Option<&[u8]> = None;
+
 /// The raw contents of a model, wherever it came from.
 pub struct ModelFiles {
     /// "bundled" or the directory, for messages.
@@ -46,6 +53,8 @@ pub struct ModelFiles {
     pub encoder: Cow<'static, [u8]>,
     /// decoder.safetensors' bytes, if there is a trained decoder.
     pub decoder: Option<Cow<'static, [u8]>>,
+    /// sentences.bin's bytes, if the model lists its training sentences.
+    pub sentences: Option<Cow<'static, [u8]>>,
 }
 
 impl ModelFiles {
@@ -59,6 +68,7 @@ impl ModelFiles {
                 vocab: Cow::Borrowed(vocab),
                 encoder: Cow::Borrowed(BUNDLED_ENCODER),
                 decoder: Some(Cow::Borrowed(decoder)),
+                sentences: BUNDLED_SENTENCES.map(Cow::Borrowed),
             }),
             None => Ok(Self {
                 location,
@@ -66,6 +76,7 @@ impl ModelFiles {
                 vocab: Cow::Borrowed(""),
                 encoder: Cow::Borrowed(BUNDLED_ENCODER),
                 decoder: None,
+                sentences: None,
             }),
         }
     }
@@ -101,6 +112,12 @@ impl ModelFiles {
             vocab: Cow::Owned(vocab),
             encoder: Cow::Owned(read(ENCODER_FILE)?),
             decoder: Some(Cow::Owned(read(DECODER_FILE)?)),
+            // Optional: models trained before seesay wrote it, or elsewhere, have none.
+            sentences: if dir.join(SENTENCES_FILE).exists() {
+                Some(Cow::Owned(read(SENTENCES_FILE)?))
+            } else {
+                None
+            },
             location,
         })
     }
@@ -149,6 +166,7 @@ pub fn write_dir(
     vocab: &crate::vocab::Vocab,
     encoder: &[u8],
     decoder: &[u8],
+    sentences: Option<&[u8]>,
 ) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let json = serde_json::to_vec_pretty(config).map_err(|e| Error::Json {
@@ -158,6 +176,15 @@ pub fn write_dir(
     atomic_write(&dir.join(ENCODER_FILE), encoder)?;
     atomic_write(&dir.join(DECODER_FILE), decoder)?;
     atomic_write(&dir.join(VOCAB_FILE), vocab.to_text().as_bytes())?;
+    let listed = dir.join(SENTENCES_FILE);
+    match sentences {
+        Some(bytes) => atomic_write(&listed, bytes)?,
+        // A list left by an earlier model in this folder would describe other training data.
+        None if listed.exists() => {
+            std::fs::remove_file(&listed).map_err(|e| Error::io(&listed, e))?
+        }
+        None => {}
+    }
     // The config last: a directory with a config has all its other files.
     atomic_write(&dir.join(CONFIG_FILE), &json)
 }

@@ -7,6 +7,7 @@ pub mod depthwise;
 pub mod efficientnet;
 pub mod files;
 pub mod pointwise;
+pub mod sentences;
 pub mod skinny;
 pub mod stem;
 pub mod weights;
@@ -27,6 +28,7 @@ pub use files::ModelFiles;
 
 use crate::vocab::Vocab;
 use crate::{Error, Result};
+use sentences::TrainingSentences;
 use weights::Weights;
 
 /// Whether the CPU kernels split their work across rayon's threads (more than one in use).
@@ -141,6 +143,8 @@ pub struct Model {
     pub decoder: Decoder,
     /// Where its tensors live.
     pub device: Device,
+    /// The sentences it was trained on, as fingerprints, when its files list them.
+    pub sentences: Option<TrainingSentences>,
 }
 
 impl Model {
@@ -148,12 +152,24 @@ impl Model {
     pub fn load(files: &ModelFiles, device: &Device) -> Result<Self> {
         let (config, vocab, decoder) = load_decoder(files, device)?;
         let encoder = load_encoder(files, device)?;
+        let sentences = match &files.sentences {
+            Some(bytes) => {
+                Some(
+                    TrainingSentences::from_bytes(bytes).map_err(|message| Error::Model {
+                        location: files.location.clone(),
+                        message: format!("{}: {message}", files::SENTENCES_FILE),
+                    })?,
+                )
+            }
+            None => None,
+        };
         Ok(Self {
             config,
             vocab,
             encoder,
             decoder,
             device: device.clone(),
+            sentences,
         })
     }
 
@@ -229,5 +245,5 @@ pub fn write_untrained(
         decoder,
     };
     let bytes = weights::to_bytes(tensors)?;
-    files::write_dir(dir, &config, &vocab, files::BUNDLED_ENCODER, &bytes)
+    files::write_dir(dir, &config, &vocab, files::BUNDLED_ENCODER, &bytes, None)
 }

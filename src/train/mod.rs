@@ -10,6 +10,7 @@ pub mod eval;
 pub mod feature_cache;
 pub mod optim;
 pub mod scheduled_sampling;
+pub mod self_critical;
 pub mod weight_average;
 
 use std::collections::HashMap;
@@ -30,6 +31,7 @@ use self::weight_average::WeightAverage;
 use crate::data::{Dataset, Split};
 use crate::metrics::Scores;
 use crate::model::config::FORMAT_VERSION;
+use crate::model::sentences::TrainingSentences;
 use crate::model::{files, DecoderConfig, EncoderConfig, ModelConfig, ModelFiles};
 use crate::model::{weights, Decoder};
 use crate::vocab::{self, Vocab};
@@ -148,6 +150,10 @@ pub struct EpochSummary {
     /// True when those scores came from the weight average.
     #[serde(default)]
     pub averaged: bool,
+    /// Self-critical runs: the mean CIDEr-D of the greedy captions of the training images
+    /// during the epoch (the reward's baseline).
+    #[serde(default)]
+    pub train_reward: Option<f64>,
 }
 
 /// What a finished run reports.
@@ -245,6 +251,9 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
             }
         }
     }
+
+    // Written beside the model, so captions can be told new or copied from these.
+    let sentences = training_sentences(&train_imgs).to_bytes();
 
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);
@@ -426,6 +435,7 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
             seconds: t0.elapsed().as_secs_f64(),
             dev,
             averaged: use_average,
+            train_reward: None,
         };
         let score = score_of(&dev);
         let improved = score > report.best_score;
@@ -462,6 +472,7 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
                 &vocab,
                 &encoder_files.encoder,
                 &weights,
+                Some(&sentences),
             )?;
         }
         write_checkpoint(
@@ -483,6 +494,15 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
     Ok(report)
 }
 
+/// The training images' captions as the fingerprint list a model directory holds.
+fn training_sentences(images: &[&crate::data::ImageEntry]) -> TrainingSentences {
+    TrainingSentences::from_captions(
+        images
+            .iter()
+            .flat_map(|e| e.captions.iter().map(String::as_str)),
+    )
+}
+
 /// True when no weight is NaN or infinite.
 fn all_finite(vars: &[(String, candle_core::Var)]) -> Result<bool> {
     for (_, v) in vars {
@@ -498,23 +518,27 @@ fn all_finite(vars: &[(String, candle_core::Var)]) -> Result<bool> {
     Ok(true)
 }
 
-/// The error of a run whose loss or weights stopped being numbers: where it happened, what
-/// was kept, and what to change.
+/// The error of a run whose loss or weights stopped being numbers.
 fn diverged(at: &str, report: &TrainReport, opts: &TrainOptions) -> Error {
+    Error::Other(diverged_message(at, report, &opts.out, opts.lr, opts.clip))
+}
+
+/// What to say when a run's loss or weights stopped being numbers: where it happened, what
+/// was kept, and what to change.
+fn diverged_message(at: &str, report: &TrainReport, out: &Path, lr: f64, clip: f64) -> String {
     let kept = if report.best_epoch > 0 {
         format!(
             "the model of epoch {} (the best before it) is kept in {}",
             report.best_epoch,
-            opts.out.display()
+            out.display()
         )
     } else {
         "no model was written".to_owned()
     };
-    Error::Other(format!(
-        "training diverged: {at}; {kept}. Try a lower --lr (this run used {:?}) or a smaller \
-         --clip (this run used {:?})",
-        opts.lr, opts.clip
-    ))
+    format!(
+        "training diverged: {at}; {kept}. Try a lower --lr (this run used {lr:?}) or a smaller \
+         --clip (this run used {clip:?})"
+    )
 }
 
 /// Draws every initial weight from `seed`, as PyTorch initialises these layers:

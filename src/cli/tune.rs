@@ -1,0 +1,157 @@
+//! `seesay tune`: fine-tune a trained model on the CIDEr-D of its own captions
+//! (self-critical sequence training) and write the improved model directory.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use seesay::data::Split;
+use seesay::device::DeviceChoice;
+use seesay::train::self_critical::{self, SelfCriticalOptions};
+
+/// Arguments of `seesay tune`.
+#[derive(Debug, Args)]
+pub struct TuneArgs {
+    /// The dataset the model was trained on (a Flickr8k/30k folder, Karpathy or COCO JSON).
+    #[arg(long, value_name = "PATH")]
+    data: PathBuf,
+    /// The model to start from, made by `seesay train` (default: the bundled model).
+    #[arg(long, value_name = "DIR")]
+    init: Option<PathBuf>,
+    /// Where to write the tuned model directory (only when it beats the starting model on dev).
+    #[arg(long, value_name = "DIR", default_value = "seesay-model-tuned")]
+    out: PathBuf,
+    /// Where to cache image features (default: ~/.cache/seesay).
+    #[arg(long, value_name = "DIR")]
+    cache: Option<PathBuf>,
+    /// Most epochs to run.
+    #[arg(long, default_value_t = 10)]
+    epochs: usize,
+    /// Images per batch.
+    #[arg(long, default_value_t = 32)]
+    images_per_batch: usize,
+    /// Captions sampled per image.
+    #[arg(long, default_value_t = 5)]
+    samples: usize,
+    /// Learning rate (constant).
+    #[arg(long, default_value_t = 5e-5)]
+    lr: f64,
+    /// Largest global gradient norm.
+    #[arg(long, default_value_t = 5.0)]
+    clip: f64,
+    /// Epochs without dev improvement before stopping.
+    #[arg(long, default_value_t = 3)]
+    patience: usize,
+    /// Beam width for the dev evaluation.
+    #[arg(long, default_value_t = 3)]
+    beam: usize,
+    /// Seed of every random draw.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Continue from the checkpoint in --out.
+    #[arg(long)]
+    resume: bool,
+    /// Use at most this many training images.
+    #[arg(long, value_name = "N")]
+    max_train_images: Option<usize>,
+    /// Use at most this many dev images.
+    #[arg(long, value_name = "N")]
+    max_dev_images: Option<usize>,
+    /// Stop after this many epochs of this run, as if killed (for testing --resume).
+    #[arg(long, hide = true)]
+    stop_after_epochs: Option<usize>,
+    /// Where to run: auto, cpu or cuda.
+    #[arg(long, default_value = "auto")]
+    device: DeviceChoice,
+}
+
+/// Refuses options that would only fail after the features are loaded.
+fn check(args: &TuneArgs) -> Result<()> {
+    let positive = |x: f64| x.is_finite() && x > 0.0;
+    anyhow::ensure!(
+        positive(args.lr),
+        "--lr must be a positive number; 5e-5 is typical"
+    );
+    anyhow::ensure!(
+        positive(args.clip),
+        "--clip must be a positive number; 5 is typical"
+    );
+    anyhow::ensure!(args.epochs > 0, "--epochs must be at least 1");
+    anyhow::ensure!(
+        (1..=64).contains(&args.samples),
+        "--samples must be between 1 and 64; 5 is typical"
+    );
+    anyhow::ensure!(
+        args.images_per_batch > 0,
+        "--images-per-batch must be at least 1; 32 is typical"
+    );
+    anyhow::ensure!(
+        (1..=64).contains(&args.beam),
+        "--beam must be between 1 and 64; 3 is typical"
+    );
+    anyhow::ensure!(
+        !args.out.exists() || args.out.is_dir(),
+        "--out {} exists and is not a folder: choose a folder for the model",
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// Runs the fine-tuning and prints the summary.
+pub fn run(args: &TuneArgs) -> Result<ExitCode> {
+    check(args)?;
+    let selected = seesay::device::select(args.device)?;
+    if let Some(note) = &selected.note {
+        eprintln!("seesay: {note}");
+    }
+    let (data, report) = seesay::data::open(&args.data)
+        .with_context(|| format!("cannot read the dataset at {}", args.data.display()))?;
+    super::print_load_report(&report);
+    for split in [Split::Train, Split::Dev] {
+        anyhow::ensure!(data.count(split) > 0, report.empty_split(split));
+    }
+    let mut opts = SelfCriticalOptions::new(
+        args.out.clone(),
+        args.cache.clone().unwrap_or_else(super::default_cache),
+    );
+    opts.init = args.init.clone();
+    opts.epochs = args.epochs;
+    opts.images_per_batch = args.images_per_batch;
+    opts.samples = args.samples;
+    opts.lr = args.lr;
+    opts.clip = args.clip;
+    opts.patience = args.patience.max(1);
+    opts.beam = args.beam;
+    opts.seed = args.seed;
+    opts.resume = args.resume;
+    opts.max_train_images = args.max_train_images;
+    opts.max_dev_images = args.max_dev_images;
+    opts.stop_after = args.stop_after_epochs;
+    let t0 = Instant::now();
+    let report = self_critical::fine_tune(&data, &opts, &selected.device)
+        .context("self-critical fine-tuning failed")?;
+    let start = report.history.first().map_or(0.0, |e| e.dev.cider_d);
+    eprintln!(
+        "done in {:.1} min: best epoch {} (dev CIDEr-D {:.4}; the starting model {:.4}){}",
+        t0.elapsed().as_secs_f64() / 60.0,
+        report.best_epoch,
+        report.best_score,
+        start,
+        if report.stopped_early {
+            ", stopped early"
+        } else {
+            ""
+        }
+    );
+    if report.best_epoch > 0 {
+        eprintln!("model written to {}", args.out.display());
+    } else {
+        eprintln!(
+            "no epoch beat the starting model on dev, so no model was written; try another --lr"
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
