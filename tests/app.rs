@@ -13,7 +13,9 @@ use seesay::app::state::Thumb;
 use seesay::app::{AppConfig, CaptionState, SeesayApp, Services};
 use seesay::captioner::{CaptionOptions, ModelSource};
 use seesay::device::DeviceChoice;
-use seesay::sources::{ClipboardContent, MemoryClipboard, MemoryScreen, WindowShot};
+use seesay::sources::{
+    ClipboardContent, MemoryClipboard, MemoryScreen, ScriptedPicker, WindowShot,
+};
 use seesay::speech::{RecordingSpeaker, Speaker};
 use seesay::worker::{Event, Job, JobInput, Request, Worker};
 
@@ -31,6 +33,8 @@ struct Fixture {
     clipboard: MemoryClipboard,
     /// What a screenshot captures: no monitor and no other window unless a test sets them.
     screen: MemoryScreen,
+    /// The file dialog: none, as on a machine without a portal or zenity.
+    picker: std::sync::Arc<ScriptedPicker>,
 }
 
 impl Fixture {
@@ -44,6 +48,7 @@ impl Fixture {
             speaker: RecordingSpeaker::new(),
             clipboard: MemoryClipboard::new(ClipboardContent::Empty),
             screen: MemoryScreen::new(None, None),
+            picker: std::sync::Arc::new(ScriptedPicker::none()),
         }
     }
 
@@ -87,6 +92,7 @@ impl Fixture {
             speaker: seesay::speech::ready(self.speaker.clone()),
             clipboard: Box::new(self.clipboard.clone()),
             screen: std::sync::Arc::new(self.screen.clone()),
+            picker: self.picker.clone(),
         };
         Harness::builder()
             .with_size(egui::vec2(1100.0, 760.0))
@@ -301,6 +307,7 @@ fn hung_speech_harness(
         speaker: factory,
         clipboard: Box::new(f.clipboard.clone()),
         screen: std::sync::Arc::new(f.screen.clone()),
+        picker: f.picker.clone(),
     };
     let h = Harness::builder()
         .with_size(egui::vec2(1100.0, 760.0))
@@ -896,6 +903,30 @@ fn candidates_are_a_table_with_a_header_row_and_probabilities_in_words() {
         first[2].ends_with(" percent") || first[2] == "less than 1 in 100,000",
         "{first:?}"
     );
+}
+
+#[test]
+fn open_without_a_file_dialog_says_so_and_a_typed_path_opens_the_picture() {
+    let f = Fixture::new();
+    let picture = f.picture();
+    let mut h = f.harness(vec![]);
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::O);
+    wait_for_speech(&mut h, &f.speaker, "the no-dialog message", |r| {
+        r.spoken
+            .iter()
+            .any(|s| s.starts_with("No file dialog is available"))
+    });
+    h.step();
+    // The path field is named by its label and has the focus, so typing goes straight in.
+    let field = h.get_by_label("Path of the picture to open:");
+    assert_eq!(field.accesskit_node().role(), Role::TextInput);
+    assert!(field.accesskit_node().is_focused());
+    field.type_text(&picture.display().to_string());
+    h.step();
+    h.key_press(egui::Key::Enter);
+    wait_for(&mut h, "the typed picture's caption", caption_ready);
+    assert!(h.state().state().typed_path.is_none());
 }
 
 /// The Sentence cell of each candidate row, by caption.

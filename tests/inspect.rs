@@ -15,7 +15,7 @@ use seesay::app::{CaptionState, SeesayApp, Services};
 use seesay::captioner::{CaptionOptions, Captioner, ModelSource};
 use seesay::device::DeviceChoice;
 use seesay::inspect::{Occlusion, Region};
-use seesay::sources::{ClipboardContent, MemoryClipboard, MemoryScreen};
+use seesay::sources::{ClipboardContent, MemoryClipboard, MemoryScreen, ScriptedPicker};
 use seesay::speech::RecordingSpeaker;
 use seesay::worker::{Event, LookJob, Request, Worker};
 
@@ -298,6 +298,7 @@ fn the_app_shows_and_says_where_each_word_looks() {
         speaker: seesay::speech::ready(speaker.clone()),
         clipboard: Box::new(MemoryClipboard::new(ClipboardContent::Empty)),
         screen: Arc::new(MemoryScreen::new(None, None)),
+        picker: Arc::new(ScriptedPicker::none()),
     };
     let config = harness::config(vec![picture], ModelSource::Bundled);
     let mut h = egui_kittest::Harness::builder()

@@ -15,7 +15,7 @@ use super::state::{
 };
 use super::{Inbox, SeesayApp};
 use crate::describer::Description;
-use crate::sources::{self, ClipboardContent, Opened};
+use crate::sources::{self, ClipboardContent, NoDialog, Opened};
 use crate::speech::{SpeakerFactory, SpeechNotice, SpeechThread};
 use crate::worker::{Event, Job, JobInput, Request};
 
@@ -434,28 +434,15 @@ impl SeesayApp {
         self.state.dialog_open = true;
         let tx = self.inbox_tx.clone();
         let ctx = self.ctx.clone();
+        let picker = self.io.picker.clone();
         let spawned = std::thread::Builder::new()
             .name("seesay-dialog".into())
             .spawn(move || {
-                if !super::desktop::file_dialog_available() {
-                    let _ = tx.send(Inbox::NoDialog { folder });
-                    ctx.request_repaint();
-                    return;
-                }
-                let dialog = rfd::FileDialog::new().set_title(if folder {
-                    "Open a folder of pictures"
-                } else {
-                    "Open a picture"
-                });
-                let path = if folder {
-                    dialog.pick_folder()
-                } else {
-                    dialog
-                        .add_filter("Images", sources::file::IMAGE_EXTENSIONS)
-                        .add_filter("All files", &["*"])
-                        .pick_file()
+                let message = match picker.pick(folder) {
+                    Ok(path) => Inbox::Opened(path),
+                    Err(NoDialog) => Inbox::NoDialog { folder },
                 };
-                let _ = tx.send(Inbox::Opened(path));
+                let _ = tx.send(message);
                 ctx.request_repaint();
             });
         if let Err(e) = spawned {

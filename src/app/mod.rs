@@ -21,7 +21,9 @@ use anyhow::Context as _;
 
 use crate::captioner::ModelSource;
 use crate::device::DeviceChoice;
-use crate::sources::{Clipboard, ScreenCapture, SystemClipboard, SystemScreen};
+use crate::sources::{
+    Clipboard, FilePicker, ScreenCapture, SystemClipboard, SystemPicker, SystemScreen,
+};
 use crate::speech::{SpeakerFactory, SpeechThread};
 use crate::worker::Worker;
 
@@ -73,6 +75,8 @@ pub struct Services {
     pub clipboard: Box<dyn Clipboard>,
     /// Screenshots of the screen and of the active window (shared with the capture thread).
     pub screen: std::sync::Arc<dyn ScreenCapture>,
+    /// The file dialog (shared with the thread that waits on it).
+    pub picker: std::sync::Arc<dyn FilePicker>,
 }
 
 impl Services {
@@ -82,14 +86,16 @@ impl Services {
             speaker: crate::speech::system(),
             clipboard: Box::new(SystemClipboard::new()),
             screen: std::sync::Arc::new(SystemScreen),
+            picker: std::sync::Arc::new(SystemPicker),
         }
     }
 }
 
-/// The clipboard and the screen, once the speaker has gone to its thread.
+/// The clipboard, the screen and the file dialog, once the speaker has gone to its thread.
 struct Io {
     clipboard: Box<dyn crate::sources::Clipboard>,
     screen: std::sync::Arc<dyn ScreenCapture>,
+    picker: std::sync::Arc<dyn FilePicker>,
 }
 
 /// Messages from short-lived helper threads (file dialogs, screenshots) to the app.
@@ -159,13 +165,18 @@ impl SeesayApp {
             speaker,
             clipboard,
             screen,
+            picker,
         } = services;
         let mut app = Self {
             state: AppState::new(settings.sanitized()),
             worker: None,
             loader: None,
             speech: None,
-            io: Io { clipboard, screen },
+            io: Io {
+                clipboard,
+                screen,
+                picker,
+            },
             remote: None,
             hotkeys: None,
             ctx: ctx.clone(),
