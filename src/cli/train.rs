@@ -1,13 +1,14 @@
 //! `seesay train`: fit the decoder on a captioning dataset and write a model directory.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
-use seesay::data::Split;
+use candle_core::Device;
+use seesay::data::{Dataset, Split};
 use seesay::device::DeviceChoice;
 use seesay::train::{Selection, TrainOptions};
 
@@ -120,36 +121,47 @@ fn check(args: &TrainArgs) -> Result<()> {
         args.weight_decay.is_finite() && args.weight_decay >= 0.0,
         "--weight-decay must be 0 or more; 0.01 is typical"
     );
-    anyhow::ensure!(args.epochs > 0, "--epochs must be at least 1");
     anyhow::ensure!(
         args.hidden > 0,
         "--hidden must be at least 1; 512 is typical"
     );
+    check_run(args.epochs, args.beam, &args.out)
+}
+
+/// The checks `train` and `tune` share: the epochs, the dev beam width, and the output folder.
+pub(super) fn check_run(epochs: usize, beam: usize, out: &Path) -> Result<()> {
+    anyhow::ensure!(epochs > 0, "--epochs must be at least 1");
     anyhow::ensure!(
-        (1..=64).contains(&args.beam),
+        (1..=64).contains(&beam),
         "--beam must be between 1 and 64; 3 is typical"
     );
     anyhow::ensure!(
-        !args.out.exists() || args.out.is_dir(),
+        !out.exists() || out.is_dir(),
         "--out {} exists and is not a folder: choose a folder for the model",
-        args.out.display()
+        out.display()
     );
     Ok(())
+}
+
+/// Opens the device and a dataset that has train and dev images, reporting its quirks.
+pub(super) fn open_training_data(data: &Path, device: DeviceChoice) -> Result<(Device, Dataset)> {
+    let selected = seesay::device::select(device)?;
+    if let Some(note) = &selected.note {
+        eprintln!("seesay: {note}");
+    }
+    let (dataset, report) = seesay::data::open(data)
+        .with_context(|| format!("cannot read the dataset at {}", data.display()))?;
+    super::print_load_report(&report);
+    for split in [Split::Train, Split::Dev] {
+        anyhow::ensure!(dataset.count(split) > 0, report.empty_split(split));
+    }
+    Ok((selected.device, dataset))
 }
 
 /// Runs training and prints the summary.
 pub fn run(args: &TrainArgs) -> Result<ExitCode> {
     check(args)?;
-    let selected = seesay::device::select(args.device)?;
-    if let Some(note) = &selected.note {
-        eprintln!("seesay: {note}");
-    }
-    let (data, report) = seesay::data::open(&args.data)
-        .with_context(|| format!("cannot read the dataset at {}", args.data.display()))?;
-    super::print_load_report(&report);
-    for split in [Split::Train, Split::Dev] {
-        anyhow::ensure!(data.count(split) > 0, report.empty_split(split));
-    }
+    let (device, data) = open_training_data(&args.data, args.device)?;
     let mut opts = TrainOptions::new(
         args.out.clone(),
         args.cache.clone().unwrap_or_else(super::default_cache),
@@ -185,7 +197,7 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
     opts.max_dev_images = args.max_dev_images;
     opts.stop_after = args.stop_after_epochs;
     let t0 = Instant::now();
-    let report = seesay::train::train(&data, &opts, &selected.device).context("training failed")?;
+    let report = seesay::train::train(&data, &opts, &device).context("training failed")?;
     let secs = t0.elapsed().as_secs_f64();
     let train_tok: f64 = report.history.iter().map(|e| e.tokens_per_s).sum::<f64>()
         / report.history.len().max(1) as f64;

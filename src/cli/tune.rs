@@ -8,7 +8,6 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use seesay::data::Split;
 use seesay::device::DeviceChoice;
 use seesay::train::self_critical::{self, SelfCriticalOptions};
 
@@ -79,7 +78,6 @@ fn check(args: &TuneArgs) -> Result<()> {
         positive(args.clip),
         "--clip must be a positive number; 5 is typical"
     );
-    anyhow::ensure!(args.epochs > 0, "--epochs must be at least 1");
     anyhow::ensure!(
         (1..=64).contains(&args.samples),
         "--samples must be between 1 and 64; 5 is typical"
@@ -88,31 +86,13 @@ fn check(args: &TuneArgs) -> Result<()> {
         args.images_per_batch > 0,
         "--images-per-batch must be at least 1; 32 is typical"
     );
-    anyhow::ensure!(
-        (1..=64).contains(&args.beam),
-        "--beam must be between 1 and 64; 3 is typical"
-    );
-    anyhow::ensure!(
-        !args.out.exists() || args.out.is_dir(),
-        "--out {} exists and is not a folder: choose a folder for the model",
-        args.out.display()
-    );
-    Ok(())
+    super::train::check_run(args.epochs, args.beam, &args.out)
 }
 
 /// Runs the fine-tuning and prints the summary.
 pub fn run(args: &TuneArgs) -> Result<ExitCode> {
     check(args)?;
-    let selected = seesay::device::select(args.device)?;
-    if let Some(note) = &selected.note {
-        eprintln!("seesay: {note}");
-    }
-    let (data, report) = seesay::data::open(&args.data)
-        .with_context(|| format!("cannot read the dataset at {}", args.data.display()))?;
-    super::print_load_report(&report);
-    for split in [Split::Train, Split::Dev] {
-        anyhow::ensure!(data.count(split) > 0, report.empty_split(split));
-    }
+    let (device, data) = super::train::open_training_data(&args.data, args.device)?;
     let mut opts = SelfCriticalOptions::new(
         args.out.clone(),
         args.cache.clone().unwrap_or_else(super::default_cache),
@@ -131,7 +111,7 @@ pub fn run(args: &TuneArgs) -> Result<ExitCode> {
     opts.max_dev_images = args.max_dev_images;
     opts.stop_after = args.stop_after_epochs;
     let t0 = Instant::now();
-    let report = self_critical::fine_tune(&data, &opts, &selected.device)
+    let report = self_critical::fine_tune(&data, &opts, &device)
         .context("self-critical fine-tuning failed")?;
     let start = report.history.first().map_or(0.0, |e| e.dev.cider_d);
     eprintln!(
