@@ -390,6 +390,17 @@ fn seesay() -> Command {
     Command::new(env!("CARGO_BIN_EXE_seesay"))
 }
 
+/// Runs seesay with `args`, capturing its output, for at most `limit`.
+fn run_limited<S: AsRef<std::ffi::OsStr>>(args: &[S], limit: Duration) -> std::process::Output {
+    let child = seesay()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    finish(child, limit)
+}
+
 /// Waits for a child at most `limit`, killing it (and failing) past that.
 fn finish(mut child: std::process::Child, limit: Duration) -> std::process::Output {
     let t0 = Instant::now();
@@ -432,13 +443,7 @@ fn caption_names_a_named_pipe_once_and_goes_on() {
 
 #[test]
 fn a_mistyped_verb_is_an_error_not_a_window() {
-    let child = seesay()
-        .args(["captoin", "x.jpg"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("runs");
-    let out = finish(child, Duration::from_secs(20));
+    let out = run_limited(&["captoin", "x.jpg"], Duration::from_secs(20));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
@@ -595,13 +600,7 @@ fn describe_follows_a_symlink_loop_only_once() {
 
 #[test]
 fn speak_with_nothing_to_say_says_so() {
-    let child = seesay()
-        .args(["speak", " "])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("runs");
-    let out = finish(child, Duration::from_secs(10));
+    let out = run_limited(&["speak", " "], Duration::from_secs(10));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("nothing to say"), "{stderr}");

@@ -306,6 +306,11 @@ impl SeesayApp {
                         self.open(&path);
                     }
                 }
+                Inbox::Hotkeys(Ok(hotkeys)) => self.hotkeys = Some(hotkeys),
+                Inbox::Hotkeys(Err(e)) => {
+                    self.log(&format!("no global keys: {e}"));
+                    self.show(MessageKind::Info, format!("No global keys: {e}."));
+                }
                 Inbox::ScreenReader(running) => {
                     self.log(&format!("screen reader running: {running}"));
                     self.state.screen_reader = running;
@@ -355,15 +360,22 @@ impl SeesayApp {
         }
     }
 
-    /// Grabs the global keys; a failure is told once, never fatal.
+    /// Grabs the global keys on a helper thread (grabbing waits on the X server, which must
+    /// never stall a frame); the result comes back through the inbox, a failure told once.
     pub(super) fn grab_hotkeys(&mut self) {
         let waker_ctx = self.ctx.clone();
-        match super::hotkey::Hotkeys::register(Arc::new(move || waker_ctx.request_repaint())) {
-            Ok(hotkeys) => self.hotkeys = Some(hotkeys),
-            Err(e) => {
-                self.log(&format!("no global keys: {e}"));
-                self.show(MessageKind::Info, format!("No global keys: {e}."));
-            }
+        let tx = self.inbox_tx.clone();
+        let ctx = self.ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("seesay-hotkeys".into())
+            .spawn(move || {
+                let grabbed =
+                    super::hotkey::Hotkeys::register(Arc::new(move || waker_ctx.request_repaint()));
+                let _ = tx.send(Inbox::Hotkeys(grabbed));
+                ctx.request_repaint();
+            });
+        if let Err(e) = spawned {
+            self.log(&format!("no global keys: cannot start their thread ({e})"));
         }
     }
 

@@ -105,6 +105,8 @@ enum Inbox {
     Screenshot(Result<(String, image::DynamicImage), String>),
     /// Whether a screen reader runs (the accessibility bus's answer).
     ScreenReader(bool),
+    /// The global keys, grabbed, or why they could not be.
+    Hotkeys(Result<hotkey::Hotkeys, String>),
     /// No file dialog can be shown (no portal, no zenity): a folder was wanted, or a picture.
     NoDialog {
         /// A folder was wanted.

@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use seesay::device::DeviceChoice;
-use seesay::train::self_critical::{self, SelfCriticalOptions};
+use seesay::train::self_critical::{self, Baseline, SelfCriticalOptions};
 
 /// Arguments of `seesay tune`.
 #[derive(Debug, Args)]
@@ -35,6 +35,10 @@ pub struct TuneArgs {
     /// Captions sampled per image.
     #[arg(long, default_value_t = 5)]
     samples: usize,
+    /// What each sample's reward is compared with: the mean of the image's other samples, or
+    /// the model's greedy caption (the paper's).
+    #[arg(long, value_enum, default_value = "samples")]
+    baseline: BaselineArg,
     /// Learning rate (constant).
     #[arg(long, default_value_t = 5e-5)]
     lr: f64,
@@ -67,6 +71,12 @@ pub struct TuneArgs {
     device: DeviceChoice,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum BaselineArg {
+    Samples,
+    Greedy,
+}
+
 /// Refuses options that would only fail after the features are loaded.
 fn check(args: &TuneArgs) -> Result<()> {
     let positive = |x: f64| x.is_finite() && x > 0.0;
@@ -79,8 +89,8 @@ fn check(args: &TuneArgs) -> Result<()> {
         "--clip must be a positive number; 5 is typical"
     );
     anyhow::ensure!(
-        (1..=64).contains(&args.samples),
-        "--samples must be between 1 and 64; 5 is typical"
+        (2..=64).contains(&args.samples),
+        "--samples must be between 2 and 64; 5 is typical"
     );
     anyhow::ensure!(
         args.images_per_batch > 0,
@@ -101,6 +111,10 @@ pub fn run(args: &TuneArgs) -> Result<ExitCode> {
     opts.epochs = args.epochs;
     opts.images_per_batch = args.images_per_batch;
     opts.samples = args.samples;
+    opts.baseline = match args.baseline {
+        BaselineArg::Samples => Baseline::OtherSamples,
+        BaselineArg::Greedy => Baseline::Greedy,
+    };
     opts.lr = args.lr;
     opts.clip = args.clip;
     opts.patience = args.patience.max(1);

@@ -4,9 +4,13 @@
 //! Maximum likelihood teaches the decoder the next human word; beam search is then scored on
 //! whole captions. Here a trained decoder is fine-tuned on what is scored: for each image it
 //! samples a few captions, scores each by CIDEr-D against the image's human captions, and
-//! raises the probability of the samples that beat its own greedy caption (the baseline) and
-//! lowers the others. The loss is −(r − b)·log p(sample), averaged over sampled words, with
-//! document frequencies from the training captions.
+//! raises the probability of the samples that beat a baseline and lowers the others. The loss
+//! is −(r − b)·log p(sample), averaged over sampled words, with document frequencies from the
+//! training captions. The baseline is the paper's, the model's own greedy caption, or the mean
+//! reward of the image's other samples (Luo, 2020, "A Better Variant of Self-Critical Sequence
+//! Training"), which centres each image's advantages on zero: when greedy captions score far
+//! above samples, as after maximum likelihood, the greedy baseline makes almost every advantage
+//! negative and the updates noisy.
 //!
 //! Like `train`, a run is seeded, checkpointed each epoch for `--resume`, and picks its epoch
 //! on the dev split; the starting model's own dev score is the bar, so a run that never
@@ -51,6 +55,8 @@ pub struct SelfCriticalOptions {
     pub images_per_batch: usize,
     /// Captions sampled per image.
     pub samples: usize,
+    /// What each sample's reward is compared with.
+    pub baseline: Baseline,
     /// Learning rate (constant: the model is already trained).
     pub lr: f64,
     /// Largest global gradient norm.
@@ -85,6 +91,7 @@ impl SelfCriticalOptions {
             epochs: 10,
             images_per_batch: 32,
             samples: 5,
+            baseline: Baseline::OtherSamples,
             lr: 5e-5,
             clip: 5.0,
             max_len: 16,
@@ -98,6 +105,33 @@ impl SelfCriticalOptions {
             name: "seesay-flickr8k-scst".into(),
         }
     }
+}
+
+/// What a sampled caption's reward is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Baseline {
+    /// The reward of the model's greedy caption of the image (Rennie et al., 2017).
+    Greedy,
+    /// The mean reward of the image's other sampled captions (Luo, 2020).
+    OtherSamples,
+}
+
+/// Each sample's advantage: its reward minus the baseline, `rewards` holding one image's
+/// samples.
+fn advantages(rewards: &[f64], greedy: f64, baseline: Baseline) -> Vec<f32> {
+    let n = rewards.len();
+    let total: f64 = rewards.iter().sum();
+    rewards
+        .iter()
+        .map(|&r| {
+            let b = match baseline {
+                Baseline::Greedy => greedy,
+                Baseline::OtherSamples if n > 1 => (total - r) / (n - 1) as f64,
+                Baseline::OtherSamples => r,
+            };
+            (r - b) as f32
+        })
+        .collect()
 }
 
 /// A caption drawn from the decoder: its words, and whether it ended with the end token
@@ -247,6 +281,11 @@ pub fn fine_tune(
     if opts.epochs == 0 || opts.samples == 0 || opts.images_per_batch == 0 {
         return Err(Error::Other(
             "self-critical training needs at least 1 epoch, 1 sample and 1 image per batch".into(),
+        ));
+    }
+    if opts.baseline == Baseline::OtherSamples && opts.samples < 2 {
+        return Err(Error::Other(
+            "the other-samples baseline needs at least 2 samples per image".into(),
         ));
     }
     let files = match &opts.init {
@@ -434,21 +473,22 @@ pub fn fine_tune(
             let n = repeated.len();
             let feats_k = feats.index_select(&Tensor::from_vec(repeated, n, device)?, 0)?;
             let drawn = draw(&decoder, &feats_k, opts.max_len, Some(&mut rng))?;
-            let mut advantages = Vec::with_capacity(drawn.len());
+            let mut advantage = Vec::with_capacity(drawn.len());
             for (b, &image) in batch.iter().enumerate() {
                 let refs = &train[image].1;
                 let base = reward.score(&tokens_of(&greedy[b], &init_vocab), refs);
                 greedy_sum += base;
                 greedy_count += 1;
-                for d in &drawn[b * opts.samples..(b + 1) * opts.samples] {
-                    let r = reward.score(&tokens_of(d, &init_vocab), refs);
-                    sample_sum += r;
-                    drawn_count += 1;
-                    advantages.push((r - base) as f32);
-                }
+                let rewards: Vec<f64> = drawn[b * opts.samples..(b + 1) * opts.samples]
+                    .iter()
+                    .map(|d| reward.score(&tokens_of(d, &init_vocab), refs))
+                    .collect();
+                sample_sum += rewards.iter().sum::<f64>();
+                drawn_count += rewards.len();
+                advantage.extend(advantages(&rewards, base, opts.baseline));
             }
-            let w = weighted_batch(&drawn, &advantages, device)?;
-            if w.targets.dim(0)? == 0 || advantages.iter().all(|&a| a == 0.0) {
+            let w = weighted_batch(&drawn, &advantage, device)?;
+            if w.targets.dim(0)? == 0 || advantage.iter().all(|&a| a == 0.0) {
                 bar.inc(1);
                 continue;
             }
@@ -584,6 +624,21 @@ mod tests {
             );
         }
         assert_eq!(argmax(&log_probs), 2);
+    }
+
+    #[test]
+    fn the_other_samples_baseline_centres_each_images_advantages() {
+        let rewards = [0.2, 0.5, 1.1];
+        let a = advantages(&rewards, 0.9, Baseline::OtherSamples);
+        // 0.2 against the mean of 0.5 and 1.1, and so on.
+        for (got, want) in a.iter().zip([-0.6f32, -0.15, 0.75]) {
+            assert!((got - want).abs() < 1e-6, "{a:?}");
+        }
+        assert!(a.iter().sum::<f32>().abs() < 1e-6);
+        let g = advantages(&rewards, 0.9, Baseline::Greedy);
+        for (got, want) in g.iter().zip([-0.7f32, -0.4, 0.2]) {
+            assert!((got - want).abs() < 1e-6, "{g:?}");
+        }
     }
 
     #[test]
