@@ -83,15 +83,9 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("--split: {e}"))?;
     let device = args.model.device()?;
     // Read once: the model is built from these files, and the feature cache is keyed by them.
-    let files = args
-        .model
-        .source()
-        .files()
-        .context("cannot load the captioning model")?;
+    let files = args.model.files()?;
     let model = Model::load(&files, &device).context("cannot load the captioning model")?;
-    let (data, report) = seesay::data::open(&args.data)
-        .with_context(|| format!("cannot read the dataset at {}", args.data.display()))?;
-    super::print_load_report(&report);
+    let (data, report) = super::open_dataset(&args.data)?;
     let entries: Vec<_> = data
         .split(split)
         .take(args.max_images.unwrap_or(usize::MAX))

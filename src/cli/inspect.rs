@@ -188,11 +188,7 @@ fn looking(args: &WhereArgs) -> Result<ExitCode> {
 
 fn neighbours(args: &NeighboursArgs) -> Result<ExitCode> {
     let device = args.model.device()?;
-    let files = args
-        .model
-        .source()
-        .files()
-        .context("cannot load the captioning model")?;
+    let files = args.model.files()?;
     let (_, vocab, decoder) =
         seesay::model::load_decoder(&files, &device).context("cannot load the captioning model")?;
     let table = if args.table == "output" {
@@ -218,9 +214,7 @@ fn neighbours(args: &NeighboursArgs) -> Result<ExitCode> {
 
 /// Reads a dataset and indexes its training captions, for `caption --novelty-data`.
 pub fn training_index(path: &Path) -> Result<NoveltyIndex> {
-    let (data, report) = seesay::data::open(path)
-        .with_context(|| format!("cannot read the dataset at {}", path.display()))?;
-    super::print_load_report(&report);
+    let (data, _) = super::open_dataset(path)?;
     let index = NoveltyIndex::from_dataset(&data, Split::Train);
     anyhow::ensure!(
         index.caption_count() > 0,
@@ -256,15 +250,9 @@ fn novelty(args: &NoveltyArgs) -> Result<ExitCode> {
         .parse()
         .map_err(|e| anyhow::anyhow!("--split: {e}"))?;
     let device = args.model.device()?;
-    let files = args
-        .model
-        .source()
-        .files()
-        .context("cannot load the captioning model")?;
+    let files = args.model.files()?;
     let model = Model::load(&files, &device).context("cannot load the captioning model")?;
-    let (data, report) = seesay::data::open(&args.data)
-        .with_context(|| format!("cannot read the dataset at {}", args.data.display()))?;
-    super::print_load_report(&report);
+    let (data, report) = super::open_dataset(&args.data)?;
     let index = NoveltyIndex::from_dataset(&data, Split::Train);
     anyhow::ensure!(
         index.caption_count() > 0,

@@ -60,15 +60,9 @@ struct Label {
 /// Trains on the train sets, reports on the test sets, writes the weights.
 pub fn run(args: &KindTrainArgs) -> Result<ExitCode> {
     let device = args.model.device()?;
-    let files = args
-        .model
-        .source()
-        .files()
-        .context("cannot load the captioning model")?;
+    let files = args.model.files()?;
     let cache = args.cache.clone().unwrap_or_else(super::default_cache);
-    let (data, report) = seesay::data::open(&args.flickr)
-        .with_context(|| format!("cannot read the dataset at {}", args.flickr.display()))?;
-    super::print_load_report(&report);
+    let (data, _) = super::open_dataset(&args.flickr)?;
     let config = seesay::model::load_decoder(&files, &device)
         .context("cannot load the captioning model")?
         .0;

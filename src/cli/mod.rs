@@ -93,6 +93,15 @@ impl ModelArgs {
         }
     }
 
+    /// The model's files, read once (a model is built from them, and feature caches are keyed
+    /// by them).
+    pub fn files(&self) -> Result<seesay::model::ModelFiles> {
+        use anyhow::Context as _;
+        self.source()
+            .files()
+            .context("cannot load the captioning model")
+    }
+
     /// Opens the device, telling the user when `auto` fell back to the CPU.
     pub fn device(&self) -> Result<candle_core::Device> {
         let selected = seesay::device::select(self.device)?;
@@ -140,6 +149,18 @@ pub fn run() -> Result<ExitCode> {
 }
 
 /// Tells the user what was odd in the dataset files.
+/// Reads a dataset and tells what was odd in its files.
+pub fn open_dataset(
+    path: &std::path::Path,
+) -> Result<(seesay::data::Dataset, seesay::data::LoadReport)> {
+    use anyhow::Context as _;
+    let (data, report) = seesay::data::open(path)
+        .with_context(|| format!("cannot read the dataset at {}", path.display()))?;
+    print_load_report(&report);
+    Ok((data, report))
+}
+
+/// Prints what was odd in a dataset's files.
 pub fn print_load_report(r: &seesay::data::LoadReport) {
     if r.fixed_lines > 0 {
         eprintln!(

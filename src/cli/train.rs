@@ -149,9 +149,7 @@ pub(super) fn open_training_data(data: &Path, device: DeviceChoice) -> Result<(D
     if let Some(note) = &selected.note {
         eprintln!("seesay: {note}");
     }
-    let (dataset, report) = seesay::data::open(data)
-        .with_context(|| format!("cannot read the dataset at {}", data.display()))?;
-    super::print_load_report(&report);
+    let (dataset, report) = super::open_dataset(data)?;
     for split in [Split::Train, Split::Dev] {
         anyhow::ensure!(dataset.count(split) > 0, report.empty_split(split));
     }
