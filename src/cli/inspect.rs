@@ -31,6 +31,20 @@ enum What {
     Novelty(NoveltyArgs),
     /// Caption IMAGE and say where in it the model looks for each word (by occlusion).
     Where(WhereArgs),
+    /// Write a model folder's sentences.bin from the dataset it was trained on, so the app can
+    /// tell new captions from copied ones (train and tune write it themselves).
+    Sentences(SentencesArgs),
+}
+
+/// Arguments of `seesay inspect sentences`.
+#[derive(Debug, Args)]
+struct SentencesArgs {
+    /// The dataset the model was trained on; its train split's captions are listed.
+    #[arg(long, value_name = "PATH")]
+    data: PathBuf,
+    /// The model folder to write sentences.bin into.
+    #[arg(long, value_name = "DIR")]
+    model: PathBuf,
 }
 
 /// Arguments of `seesay inspect where`.
@@ -116,6 +130,7 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
         What::Neighbours(a) => neighbours(a),
         What::Novelty(a) => novelty(a),
         What::Where(a) => looking(a),
+        What::Sentences(a) => sentences(a),
     }
 }
 
@@ -209,6 +224,33 @@ fn neighbours(args: &NeighboursArgs) -> Result<ExitCode> {
             println!("{:<16} {:.3}", n.word, n.score);
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sentences(args: &SentencesArgs) -> Result<ExitCode> {
+    anyhow::ensure!(
+        args.model.is_dir(),
+        "--model {} is not a folder: give the model folder made by `seesay train`",
+        args.model.display()
+    );
+    let (data, _) = super::open_dataset(&args.data)?;
+    let listed = seesay::model::sentences::TrainingSentences::from_captions(
+        data.split(Split::Train)
+            .flat_map(|e| e.captions.iter().map(String::as_str)),
+    );
+    anyhow::ensure!(
+        !listed.is_empty(),
+        "the dataset at {} has no training captions",
+        args.data.display()
+    );
+    let path = args.model.join(seesay::model::files::SENTENCES_FILE);
+    seesay::model::files::atomic_write(&path, &listed.to_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    println!(
+        "{} distinct training sentences listed in {}",
+        listed.len(),
+        path.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
