@@ -79,10 +79,15 @@ fn the_bundled_model_tells_a_training_sentence_from_a_new_one() {
         .expect("the bundled model lists its training sentences");
     // Six Flickr8k training captions say exactly this (counted with a separate script).
     assert_eq!(listed.count("A dog runs through the grass."), 6);
-    assert_eq!(listed.count("a purple elephant plays the violin on the moon"), 0);
+    assert_eq!(
+        listed.count("a purple elephant plays the violin on the moon"),
+        0
+    );
     // Every candidate of a real caption carries its count.
     let img = image::open(flickr("256085101_2c2617c5d0.jpg")).unwrap();
-    let c = captioner.caption_image(&img, &CaptionOptions::default()).unwrap();
+    let c = captioner
+        .caption_image(&img, &CaptionOptions::default())
+        .unwrap();
     for cand in &c.candidates {
         assert_eq!(cand.training_copies, Some(listed.count(&cand.text)));
     }

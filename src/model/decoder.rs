@@ -30,7 +30,11 @@ pub struct Decoder {
     // The same LSTM weights, kept to run whole sequences with one input projection.
     w_ih: Tensor,
     w_hh: Tensor,
-    bias: Tensor,
+    // The two biases stay apart and are summed at each use: a sum made once would be a copy
+    // that training (which updates the variables in place) never changes, so the forward pass
+    // would run with the initial biases while the saved model holds the trained ones.
+    bias_ih: Tensor,
+    bias_hh: Tensor,
     no_bias: Tensor,
     out: Linear,
     half: Option<HalfWeights>,
@@ -53,7 +57,8 @@ impl Decoder {
         let lv = vb.pp("lstm");
         let w_ih = lv.get((4 * h, e), "weight_ih_l0")?;
         let w_hh = lv.get((4 * h, h), "weight_hh_l0")?;
-        let bias = (lv.get(4 * h, "bias_ih_l0")? + lv.get(4 * h, "bias_hh_l0")?)?;
+        let bias_ih = lv.get(4 * h, "bias_ih_l0")?;
+        let bias_hh = lv.get(4 * h, "bias_hh_l0")?;
         let no_bias = Tensor::zeros(4 * h, DType::F32, vb.device())?;
         let out = candle_nn::linear(h, v, vb.pp("out"))?;
         let img_out = if cfg.merge_image {
@@ -69,7 +74,8 @@ impl Decoder {
             lstm,
             w_ih,
             w_hh,
-            bias,
+            bias_ih,
+            bias_hh,
             no_bias,
             out,
             half: None,
@@ -120,6 +126,11 @@ impl Decoder {
         })
     }
 
+    /// The LSTM's two biases as one, as the variables hold them now.
+    fn lstm_bias(&self) -> Result<Tensor> {
+        Ok((&self.bias_ih + &self.bias_hh)?)
+    }
+
     /// One step for a batch: next-word log-probabilities (B, V) and the new state.
     pub fn step_tensor(
         &self,
@@ -127,6 +138,7 @@ impl Decoder {
         state: &DecoderState,
     ) -> Result<(Tensor, DecoderState)> {
         let x = self.embed.forward(tokens)?;
+        let bias = self.lstm_bias()?;
         // A step has only k rows: skinny::linear skips the packing a general GEMM does.
         let half = self
             .half
@@ -134,11 +146,11 @@ impl Decoder {
             .filter(|_| tokens.dim(0).is_ok_and(|rows| rows <= skinny::MAX_ROWS));
         let gates = match half {
             Some(hw) => {
-                (skinny::linear_half(&x, &hw.w_ih, &self.bias)?
+                (skinny::linear_half(&x, &hw.w_ih, &bias)?
                     + skinny::linear_half(&state.lstm.h, &hw.w_hh, &self.no_bias)?)?
             }
             None => {
-                (skinny::linear(&x, &self.w_ih, &self.bias)?
+                (skinny::linear(&x, &self.w_ih, &bias)?
                     + skinny::linear(&state.lstm.h, &self.w_hh, &self.no_bias)?)?
             }
         };
@@ -191,7 +203,7 @@ impl Decoder {
         let xw = x
             .reshape((b * (t + 1), e))?
             .matmul(&self.w_ih.t()?)?
-            .broadcast_add(&self.bias)?
+            .broadcast_add(&self.lstm_bias()?)?
             .reshape((b, t + 1, 4 * h))?;
         let w_hh_t = self.w_hh.t()?;
         let mut hs = Vec::with_capacity(t);
@@ -350,6 +362,41 @@ mod tests {
                 state = next;
             }
         }
+        Ok(())
+    }
+
+    /// Training updates the variables in place: both passes must see the biases as they are
+    /// now, not as they were when the decoder was built (all zeros, in candle's LSTM).
+    #[test]
+    fn both_passes_use_the_lstm_biases_as_they_are_now() -> Result<()> {
+        let dev = Device::Cpu;
+        let cfg = DecoderConfig {
+            vocab_size: 30,
+            feature_dim: 12,
+            embed_dim: 8,
+            hidden_dim: 10,
+            dropout: 0.0,
+            merge_image: true,
+        };
+        let vm = VarMap::new();
+        let dec = Decoder::new(cfg, VarBuilder::from_varmap(&vm, DType::F32, &dev))?;
+        let feats = Tensor::randn(0f32, 1.0, (1, 12), &dev)?;
+        let inputs = Tensor::new(&[[1u32, 5, 9]], &dev)?;
+        let before = dec.forward_sequence(&feats, &inputs, None)?;
+        let state = dec.image_state(&feats)?;
+        let (step_before, _) = dec.step_tensor(&Tensor::new(&[1u32], &dev)?, &state)?;
+        let data = vm.data().lock().map_err(|_| Error::Other("lock".into()))?;
+        let bias = data.get("lstm.bias_ih_l0").expect("the LSTM's input bias");
+        bias.set(&Tensor::full(0.5f32, 40, &dev)?)?;
+        drop(data);
+        let changed = |a: &Tensor, b: &Tensor| -> Result<f32> {
+            Ok((a - b)?.abs()?.max_all()?.to_scalar::<f32>()?)
+        };
+        let after = dec.forward_sequence(&feats, &inputs, None)?;
+        assert!(changed(&before, &after)? > 1e-3);
+        let state = dec.image_state(&feats)?;
+        let (step_after, _) = dec.step_tensor(&Tensor::new(&[1u32], &dev)?, &state)?;
+        assert!(changed(&step_before, &step_after)? > 1e-3);
         Ok(())
     }
 }
