@@ -500,9 +500,20 @@ fn caption_ui(ui: &mut Ui, state: &mut AppState) {
     );
     state.caption_id = Some(response.id);
     let ready = matches!(state.caption, CaptionState::Ready(_));
-    if ready && state.announces_to_screen_reader() {
-        ui.ctx()
-            .accesskit_node_builder(response.id, |node| node.set_live(Live::Polite));
+    if state.announces_to_screen_reader() {
+        ui.ctx().accesskit_node_builder(response.id, |node| {
+            // A figure caption (AT-SPI "caption") named with its text, not egui's label: Orca
+            // 43 drops every name change of a label (its event manager filters them as GNOME
+            // Shell noise) and speaks the new name of the focused item of other roles, so this
+            // is what makes it speak a new caption (scripts/check-orca.sh). With seesay's own
+            // voice the caption stays a label, so Orca does not say it a second time.
+            node.set_role(Role::FigureCaption);
+            node.set_label(text.as_str());
+            node.clear_value();
+            if ready {
+                node.set_live(Live::Polite);
+            }
+        });
     }
     if response.has_focus() {
         let stroke = egui::Stroke::new(2.0, ui.visuals().strong_text_color());
@@ -513,9 +524,10 @@ fn caption_ui(ui: &mut Ui, state: &mut AppState) {
             egui::StrokeKind::Outside,
         );
     }
-    if ready {
-        response.on_hover_text("The caption (Ctrl+C copies it)");
-    }
+    // Always the same hover text, which is the node's description: Orca 43 speaks every
+    // description change of the focused item, so one added back with each new caption would
+    // be spoken right after the caption and cut it off.
+    response.on_hover_text("The caption (Ctrl+C copies it)");
     if busy {
         ui.spinner();
     }
