@@ -174,9 +174,11 @@ fn browse_ui(ui: &mut Ui, state: &mut AppState) -> Vec<Command> {
     let mut out = Vec::new();
     // The shown picture's caption ("" until there is one), for its thumbnail's description
     // when a screen reader is to speak (see thumb_ui).
-    let caption = state
-        .announces_to_screen_reader()
-        .then(|| state.caption_text().unwrap_or_default());
+    let caption = state.announces_to_screen_reader().then(|| {
+        let text = state.caption_text().unwrap_or_default();
+        let renamed = state.window_renamed;
+        state.bus_thumb_caption.get(&text, renamed, ui.ctx())
+    });
     let Some(folder) = &state.folder else {
         state.strip.wanted.clear();
         return out;
@@ -530,6 +532,7 @@ fn caption_ui(ui: &mut Ui, state: &mut AppState) {
     state.caption_id = Some(response.id);
     let ready = matches!(state.caption, CaptionState::Ready(_));
     if state.announces_to_screen_reader() {
+        let name = state.bus_caption.get(&text, state.window_renamed, ui.ctx());
         ui.ctx().accesskit_node_builder(response.id, |node| {
             // A figure caption (AT-SPI "caption") named with its text, not egui's label: Orca
             // 43 drops every name change of a label (its event manager filters them as GNOME
@@ -537,7 +540,7 @@ fn caption_ui(ui: &mut Ui, state: &mut AppState) {
             // is what makes it speak a new caption (scripts/check-orca.sh). With seesay's own
             // voice the caption stays a label, so Orca does not say it a second time.
             node.set_role(Role::FigureCaption);
-            node.set_label(text.as_str());
+            node.set_label(name);
             node.clear_value();
             if ready {
                 node.set_live(Live::Polite);
