@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Screen-reader check through the real accessibility bus, the way Orca sees seesay: starts the
 # app under Xvfb in a private D-Bus session with the AT-SPI bus (at-spi2-core), with
-# org.a11y.Status.IsEnabled and ScreenReaderEnabled set (as Orca sets them), on a folder of two
-# pictures; scripts/check-a11y.py then walks the tree with pyatspi and listens to its events.
+# org.a11y.Status.IsEnabled and ScreenReaderEnabled set (as a desktop running Orca sets them),
+# on a folder of two pictures; scripts/check-a11y.py then walks the tree with pyatspi and
+# listens to its events.
 # Asserts: the window is named after the picture; no focusable node is nameless; the caption is
-# a focusable label named with the caption; the candidates are a table with a header row; the
-# Right arrow shows the next picture, its caption is announced (object:announcement) and the
-# focused caption takes it as its name (what Orca 43 presents).
+# a focusable node of role caption (not label: Orca 43 ignores a label's name changes) named
+# with the caption; the candidates are a table with a header row; the Right arrow shows the next
+# picture, its caption is announced (object:announcement) and the focused caption takes it as
+# its name (what Orca 43 presents; scripts/check-orca.sh checks that Orca speaks it).
 # Needs: xvfb, x11-utils, xdotool, imagemagick, at-spi2-core, python3-pyatspi (install-deps.sh).
 # Usage: scripts/check-a11y.sh
 set -euo pipefail
@@ -59,7 +61,8 @@ trap cleanup EXIT
 export DISPLAY=$display
 for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
 
-# Turn accessibility on (this starts the AT-SPI bus), and say a screen reader runs, as Orca does.
+# Turn accessibility on (this starts the AT-SPI bus), and say a screen reader runs, as a desktop
+# running Orca does (Orca 43 itself sets only IsEnabled).
 status() {
   gdbus call --session --dest org.a11y.Bus --object-path /org/a11y/bus \
     --method org.freedesktop.DBus.Properties.Set org.a11y.Status "$1" '<true>' >/dev/null

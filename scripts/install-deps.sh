@@ -9,6 +9,7 @@
 #            zenity (the file dialog where there is no desktop portal)
 #   tests:   xvfb, x11-utils, pulseaudio(-utils: parec, pactl), sox, xdotool, imagemagick (real window and speech checks)
 #            dbus, at-spi2-core, libglib2.0-bin (gdbus), python3-pyatspi (the screen-reader check)
+#            orca, matchbox-window-manager (the Orca check: a real screen reader, a window manager)
 set -euo pipefail
 packages=(
   pkg-config clang libclang-dev libspeechd-dev
@@ -19,6 +20,7 @@ packages=(
   zenity
   xvfb x11-utils pulseaudio pulseaudio-utils sox xdotool imagemagick
   dbus at-spi2-core libglib2.0-bin python3-pyatspi
+  orca matchbox-window-manager
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -290,7 +290,8 @@ impl SeesayApp {
             Some(shown) => format!("seesay: {}", shown.label),
             None => "seesay".to_owned(),
         };
-        if title != self.title {
+        self.state.window_renamed = title != self.title;
+        if self.state.window_renamed {
             ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
             self.title = title.clone();
         }

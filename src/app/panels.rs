@@ -172,12 +172,20 @@ fn status_ui(ui: &mut Ui, state: &AppState) {
 
 fn browse_ui(ui: &mut Ui, state: &mut AppState) -> Vec<Command> {
     let mut out = Vec::new();
+    // The shown picture's caption ("" until there is one), for its thumbnail's description
+    // when a screen reader is to speak (see thumb_ui).
+    let caption = state.announces_to_screen_reader().then(|| {
+        let text = state.caption_text().unwrap_or_default();
+        let renamed = state.window_renamed;
+        state.bus_thumb_caption.get(&text, renamed, ui.ctx())
+    });
     let Some(folder) = &state.folder else {
         state.strip.wanted.clear();
         return out;
     };
     ui.add_space(4.0);
-    if let Some(i) = strip_ui(ui, &folder.images, folder.index, &mut state.strip) {
+    let strip = &mut state.strip;
+    if let Some(i) = strip_ui(ui, &folder.images, folder.index, caption.as_deref(), strip) {
         out.push(Command::Navigate(Nav::To(i)));
     }
     ui.add_space(2.0);
@@ -230,12 +238,13 @@ const STRIP_AHEAD: usize = 4;
 
 /// The folder's thumbnails in a horizontal strip, the current one highlighted and scrolled into
 /// view. Only the visible cells are drawn, and only their thumbnails (and a few either side) are
-/// asked for, so a folder of thousands costs no more than one of ten. Returns the thumbnail
-/// clicked.
+/// asked for, so a folder of thousands costs no more than one of ten. `caption` is the shown
+/// picture's caption when a screen reader is to hear it. Returns the thumbnail clicked.
 fn strip_ui(
     ui: &mut Ui,
     images: &[std::path::PathBuf],
     index: usize,
+    caption: Option<&str>,
     strip: &mut Strip,
 ) -> Option<usize> {
     let n = images.len();
@@ -269,7 +278,11 @@ fn strip_ui(
             .max(first);
         for (i, path) in images.iter().enumerate().take(end).skip(first) {
             let rect = Rect::from_min_size(origin + Vec2::new(i as f32 * step, 0.0), CELL);
-            if thumb_ui(ui, rect, i, n, path, strip.get(path), i == index).clicked() {
+            let look = ThumbLook {
+                current: i == index,
+                description: caption.map(|c| if i == index { c } else { "" }),
+            };
+            if thumb_ui(ui, rect, i, n, path, strip.get(path), look).clicked() {
                 clicked = Some(i);
             }
         }
@@ -294,6 +307,14 @@ pub(super) fn thumb_id(i: usize) -> egui::Id {
     egui::Id::unique(("seesay-thumbnail", i))
 }
 
+/// Whether a thumbnail is the shown picture's, and its description on the accessibility tree:
+/// `None` leaves egui's (the hover text).
+#[derive(Clone, Copy)]
+struct ThumbLook<'a> {
+    current: bool,
+    description: Option<&'a str>,
+}
+
 /// One thumbnail: a button named "Picture 3 of 12: beach.jpg", selected when it is shown.
 fn thumb_ui(
     ui: &mut Ui,
@@ -302,8 +323,9 @@ fn thumb_ui(
     n: usize,
     path: &Path,
     thumb: Option<&Thumb>,
-    current: bool,
+    look: ThumbLook<'_>,
 ) -> egui::Response {
+    let current = look.current;
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -313,10 +335,19 @@ fn thumb_ui(
     response.widget_info(|| {
         egui::WidgetInfo::selected(egui::accesskit::Role::Button, true, current, &label)
     });
-    if current {
-        ui.ctx()
-            .accesskit_node_builder(response.id, |node| node.set_selected(true));
-    }
+    ui.ctx().accesskit_node_builder(response.id, |node| {
+        if current {
+            node.set_selected(true);
+        }
+        // With a screen reader, the shown thumbnail's description is its caption and the
+        // others' is empty: when the arrows move the focus along the strip, Orca 43 speaks the
+        // new thumbnail and then its caption, a description change of the focused item (the
+        // caption's own name change is not spoken, it has not the focus). Empty rather than
+        // the file name, which Orca would say when the thumbnail it leaves loses the caption.
+        if let Some(description) = look.description {
+            node.set_description(description);
+        }
+    });
     if ui.is_rect_visible(rect) {
         let visuals = ui.visuals();
         let painter = ui.painter();
@@ -500,9 +531,21 @@ fn caption_ui(ui: &mut Ui, state: &mut AppState) {
     );
     state.caption_id = Some(response.id);
     let ready = matches!(state.caption, CaptionState::Ready(_));
-    if ready && state.announces_to_screen_reader() {
-        ui.ctx()
-            .accesskit_node_builder(response.id, |node| node.set_live(Live::Polite));
+    if state.announces_to_screen_reader() {
+        let name = state.bus_caption.get(&text, state.window_renamed, ui.ctx());
+        ui.ctx().accesskit_node_builder(response.id, |node| {
+            // A figure caption (AT-SPI "caption") named with its text, not egui's label: Orca
+            // 43 drops every name change of a label (its event manager filters them as GNOME
+            // Shell noise) and speaks the new name of the focused item of other roles, so this
+            // is what makes it speak a new caption (scripts/check-orca.sh). With seesay's own
+            // voice the caption stays a label, so Orca does not say it a second time.
+            node.set_role(Role::FigureCaption);
+            node.set_label(name);
+            node.clear_value();
+            if ready {
+                node.set_live(Live::Polite);
+            }
+        });
     }
     if response.has_focus() {
         let stroke = egui::Stroke::new(2.0, ui.visuals().strong_text_color());
@@ -513,9 +556,10 @@ fn caption_ui(ui: &mut Ui, state: &mut AppState) {
             egui::StrokeKind::Outside,
         );
     }
-    if ready {
-        response.on_hover_text("The caption (Ctrl+C copies it)");
-    }
+    // Always the same hover text, which is the node's description: Orca 43 speaks every
+    // description change of the focused item, so one added back with each new caption would
+    // be spoken right after the caption and cut it off.
+    response.on_hover_text("The caption (Ctrl+C copies it)");
     if busy {
         ui.spinner();
     }

@@ -249,12 +249,45 @@ pub struct AppState {
     pub screen_reader: bool,
     /// The caption's node, drawn last frame: the arrow keys browse pictures from it.
     pub caption_id: Option<egui::Id>,
+    /// The window's name changed this frame (a new picture).
+    pub window_renamed: bool,
+    /// The caption as the caption node's name on the accessibility tree.
+    pub bus_caption: AfterRename,
+    /// The caption as the shown thumbnail's description on the accessibility tree.
+    pub bus_thumb_caption: AfterRename,
     /// A path typed by hand, when there is no file dialog (`None`: the field is hidden).
     pub typed_path: Option<TypedPath>,
     /// Help has just opened: its first control takes the focus this frame.
     pub focus_help: bool,
     /// Settings has just opened: its first control takes the focus this frame.
     pub focus_settings: bool,
+}
+
+/// Text a screen reader speaks when it changes, which changes one frame after the window's
+/// name. Orca 43 speaks both the active window's new name and the focused item's by
+/// interrupting what it is saying; in one accessibility update the two reach it in no set
+/// order, and with a cached caption Orca logged the new caption and then, 13 ms later, the
+/// window's name, which cut the caption off. One frame later, the caption comes last.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AfterRename {
+    text: Option<String>,
+}
+
+impl AfterRename {
+    /// The text to put on the tree this frame: `new`, or the text of last frame if the window
+    /// was renamed this frame (a repaint is then asked for, to bring `new` next frame).
+    pub fn get(&mut self, new: &str, window_renamed: bool, ctx: &egui::Context) -> String {
+        match &self.text {
+            Some(old) if window_renamed && old != new => {
+                ctx.request_repaint();
+                old.clone()
+            }
+            _ => {
+                self.text = Some(new.to_owned());
+                new.to_owned()
+            }
+        }
+    }
 }
 
 /// The field for typing a path, shown when no file dialog could be opened.
@@ -292,6 +325,9 @@ impl AppState {
             monitors: Vec::new(),
             screen_reader: false,
             caption_id: None,
+            window_renamed: false,
+            bus_caption: AfterRename::default(),
+            bus_thumb_caption: AfterRename::default(),
             typed_path: None,
             focus_help: false,
             focus_settings: false,
@@ -350,5 +386,25 @@ impl AppState {
         } else {
             "Idle"
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AfterRename;
+
+    #[test]
+    fn a_new_text_waits_one_frame_when_the_window_is_renamed() {
+        let ctx = egui::Context::default();
+        let mut text = AfterRename::default();
+        // The first text is shown at once, renamed window or not: nothing was said before.
+        assert_eq!(text.get("first", true, &ctx), "first");
+        // A new picture: the window is renamed this frame, so the old text stays one frame.
+        assert_eq!(text.get("second", true, &ctx), "first");
+        assert_eq!(text.get("second", false, &ctx), "second");
+        // Without a rename, a new text (a caption computed later) is shown at once.
+        assert_eq!(text.get("third", false, &ctx), "third");
+        // Unchanged text is never held back.
+        assert_eq!(text.get("third", true, &ctx), "third");
     }
 }
