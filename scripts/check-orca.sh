@@ -225,13 +225,19 @@ tail -n +"$((mark + 1))" "$log" | grep -a "SPEECH OUTPUT: " >&2
 # gives the focus back where it was: Help is opened from the first thumbnail, Settings from
 # the caption, and Orca must speak that item again.
 # panel KEY NAME ITEM BACK: presses KEY, waits for Orca to say NAME (a whole utterance) and
-# ITEM after it; then presses Escape and waits for Orca to say BACK.
+# ITEM after it, and not the window's frame; then presses Escape and waits for Orca to say
+# BACK.
 panel() {
   mark=$(wc -l <"$log")
   xdotool key "$1"
   until_ok 10 "Orca to say the panel's name ($2) after $1" spoke_after "$mark" "'$2'"
   until_ok 10 "Orca to say the item $2 focuses (\"$3\")" spoke_after "$mark" "$3"
   said_last "$mark" "'$2'" "$3" || fail "Orca said \"$2\" after \"$3\", cutting it off"
+  # The focus must go straight to the panel's item: were it on the window's root for a frame
+  # (the item requested it while invisible, in the panel's first pass), Orca would say
+  # "seesay: picture1.png frame" first.
+  ! spoke_after "$mark" "seesay: picture1.png frame" \
+    || fail "Orca spoke the window's frame after $1: the focus was on its root for a while"
   echo "--- what Orca spoke after $1 ($2) ---" >&2
   tail -n +"$((mark + 1))" "$log" | grep -a "SPEECH OUTPUT: " >&2
   mark=$(wc -l <"$log")
