@@ -180,11 +180,10 @@ said_last "$mark" "seesay: picture2.png" "$second" \
 echo "--- what Orca spoke after the Right arrow ---" >&2
 tail -n +"$((mark + 1))" "$log" | grep -a "SPEECH OUTPUT: " >&2
 
-# The same from a thumbnail: the focus goes to the second picture's thumbnail (through AT-SPI,
-# as a screen reader moves it), then the Left arrow moves it and the picture back to the first.
-# The caption has not the focus then; Orca must speak the first caption as the thumbnail's.
-mark=$(wc -l <"$log")
-/usr/bin/python3 - "Picture 2 of 2" <<'PY' || fail "could not focus the second thumbnail"
+# focus_item NAME: puts the focus on the app's first item whose name starts with NAME, through
+# AT-SPI, as a screen reader moves it.
+focus_item() {
+  /usr/bin/python3 - "$1" <<'PY'
 import sys
 import pyatspi
 
@@ -201,6 +200,13 @@ for app in pyatspi.Registry.getDesktop(0):
                 sys.exit(0 if node.queryComponent().grabFocus() else 1)
 sys.exit(1)
 PY
+}
+
+# The same from a thumbnail: the focus goes to the second picture's thumbnail, then the Left
+# arrow moves it and the picture back to the first. The caption has not the focus then; Orca
+# must speak the first caption as the thumbnail's.
+mark=$(wc -l <"$log")
+focus_item "Picture 2 of 2" || fail "could not focus the second thumbnail"
 until_ok 20 "Orca to speak the focused thumbnail" spoke_after "$mark" "Picture 2 of 2"
 mark=$(wc -l <"$log")
 xdotool key Left
@@ -214,5 +220,39 @@ said_last "$mark" "seesay: picture1.png" "$first" \
 echo "--- what Orca spoke after the Left arrow on a thumbnail ---" >&2
 tail -n +"$((mark + 1))" "$log" | grep -a "SPEECH OUTPUT: " >&2
 
+# Help (F1) and Settings (Ctrl+Comma) take the focus when they open: Orca must speak the
+# panel's name and then (not cut off by it) the item it focuses. Escape closes the panel and
+# gives the focus back where it was: Help is opened from the first thumbnail, Settings from
+# the caption, and Orca must speak that item again.
+# panel KEY NAME ITEM BACK: presses KEY, waits for Orca to say NAME (a whole utterance) and
+# ITEM after it, and not the window's frame; then presses Escape and waits for Orca to say
+# BACK.
+panel() {
+  mark=$(wc -l <"$log")
+  xdotool key "$1"
+  until_ok 10 "Orca to say the panel's name ($2) after $1" spoke_after "$mark" "'$2'"
+  until_ok 10 "Orca to say the item $2 focuses (\"$3\")" spoke_after "$mark" "$3"
+  said_last "$mark" "'$2'" "$3" || fail "Orca said \"$2\" after \"$3\", cutting it off"
+  # The focus must go straight to the panel's item: were it on the window's root for a frame
+  # (the item requested it while invisible, in the panel's first pass), Orca would say
+  # "seesay: picture1.png frame" first.
+  ! spoke_after "$mark" "seesay: picture1.png frame" \
+    || fail "Orca spoke the window's frame after $1: the focus was on its root for a while"
+  echo "--- what Orca spoke after $1 ($2) ---" >&2
+  tail -n +"$((mark + 1))" "$log" | grep -a "SPEECH OUTPUT: " >&2
+  mark=$(wc -l <"$log")
+  xdotool key Escape
+  until_ok 10 "Orca to say where the focus went back (\"$4\") after Escape closed $2" \
+    spoke_after "$mark" "$4"
+  echo "--- what Orca spoke after Escape closed $2 ---" >&2
+  tail -n +"$((mark + 1))" "$log" | grep -a "SPEECH OUTPUT: " >&2
+}
+panel F1 Help "Close help push button" "Picture 1 of 2: picture1.png toggle button"
+mark=$(wc -l <"$log")
+focus_item "$first" || fail "could not focus the caption"
+until_ok 10 "Orca to speak the focused caption" spoke_after "$mark" "$first caption"
+panel ctrl+comma Settings "Beam size slider" "$first caption"
+
 echo "Orca check passed: Orca $(orca --version 2>/dev/null) spoke the new caption after the" \
-  "Right arrow on the caption and after the Left arrow on a thumbnail"
+  "Right arrow on the caption and after the Left arrow on a thumbnail, Help and Settings" \
+  "when they opened, and the thumbnail again when Escape closed them"

@@ -914,7 +914,10 @@ fn help_ui(ctx: &egui::Context, state: &mut AppState) -> Vec<Command> {
             ui.label("Words the model was unsure of are underlined; hover a word for its probability. \
                       When seesay is not sure it says so: \"Probably …\" or \"I'm not sure\".");
             let close = ui.button("Close help").on_hover_text("Close help (Escape)");
-            if std::mem::take(&mut state.focus_help) {
+            // Not in the window's first, invisible (sizing) pass: an invisible widget has no
+            // node, so the screen reader's focus would go to the window's root for a frame
+            // (Orca 43 says "seesay: … frame" first).
+            if ui.is_visible() && std::mem::take(&mut state.focus_help) {
                 close.request_focus();
             }
             if close.clicked() {
@@ -949,7 +952,8 @@ fn settings_ui(ctx: &egui::Context, state: &mut AppState) -> Vec<Command> {
                     let first = ui
                         .add(egui::Slider::new(&mut s.beam_size, 1..=10))
                         .labelled_by(l.id);
-                    if std::mem::take(focus) {
+                    // Not in an invisible (sizing) pass, as in help_ui.
+                    if ui.is_visible() && std::mem::take(focus) {
                         first.request_focus();
                     }
                     ui.end_row();
