@@ -924,11 +924,13 @@ fn open_without_a_file_dialog_says_so_and_a_typed_path_opens_the_picture() {
             .iter()
             .any(|s| s.starts_with("No file dialog is available"))
     });
-    h.step();
-    // The path field is named by its label and has the focus, so typing goes straight in.
+    // The path field is named by its label and takes the focus, so typing goes straight in.
+    harness::wait_for_harness(&mut h, "the focused path field", |h| {
+        h.query_by_label("Path of the picture to open:")
+            .is_some_and(|n| n.accesskit_node().is_focused())
+    });
     let field = h.get_by_label("Path of the picture to open:");
     assert_eq!(field.accesskit_node().role(), Role::TextInput);
-    assert!(field.accesskit_node().is_focused());
     field.type_text(&picture.display().to_string());
     h.step();
     h.key_press(egui::Key::Enter);
