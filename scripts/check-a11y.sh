@@ -13,6 +13,8 @@
 # Usage: scripts/check-a11y.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=headless-common.sh
+. scripts/headless-common.sh
 out=target/a11y
 bin=target/release/seesay
 
@@ -20,24 +22,10 @@ if [ -z "${SEESAY_A11Y_INNER:-}" ]; then
   mkdir -p "$out"
   rm -rf "${out:?}"/*
   [ -x "$bin" ] || cargo build --release
-  # Two different pictures in a folder: opening the first makes the arrows browse.
-  mkdir -p "$out/pictures"
-  convert -size 320x240 gradient:orange-navy "$out/pictures/picture1.png"
-  convert -size 320x240 plasma:fractal -seed 3 "$out/pictures/picture2.png" 2>/dev/null \
-    || convert -size 320x240 gradient:green-white "$out/pictures/picture2.png"
-  # The bundled model when it is trained; otherwise a small untrained one (random words).
-  if ! "$bin" caption "$out/pictures/picture1.png" >/dev/null 2>&1; then
-    SEESAY_WRITE_TEST_MODEL="$PWD/$out/untrained-model" \
-      cargo test --release --test app write_test_model_for_scripts -- --ignored --quiet >&2
-    export SEESAY_A11Y_MODEL="$PWD/$out/untrained-model"
-  fi
-  # Private dirs before the private bus: the services it starts (dconf, which keeps the
-  # accessibility switches) must not write into the user's own settings.
-  export XDG_RUNTIME_DIR
-  XDG_RUNTIME_DIR=$(mktemp -d /tmp/seesay-a11y.XXXXXX)
-  chmod 700 "$XDG_RUNTIME_DIR"
-  export XDG_CONFIG_HOME="$XDG_RUNTIME_DIR/config" XDG_DATA_HOME="$XDG_RUNTIME_DIR/data"
-  export XDG_CACHE_HOME="$XDG_RUNTIME_DIR/cache"
+  make_pictures "$out"
+  model=$(fallback_model "$bin" "$out")
+  if [ -n "$model" ]; then export SEESAY_A11Y_MODEL="$model"; fi
+  private_dirs seesay-a11y
   # A private session bus: the accessibility bus is started from it and dies with it.
   export SEESAY_A11Y_INNER=1
   rc=0

@@ -15,6 +15,8 @@
 # Usage: scripts/check-orca.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=headless-common.sh
+. scripts/headless-common.sh
 out=target/orca-check
 bin=target/release/seesay
 
@@ -22,23 +24,13 @@ if [ -z "${SEESAY_ORCA_INNER:-}" ]; then
   mkdir -p "$out"
   rm -rf "${out:?}"/*
   [ -x "$bin" ] || cargo build --release
-  mkdir -p "$out/pictures"
-  convert -size 320x240 gradient:orange-navy "$out/pictures/picture1.png"
-  convert -size 320x240 plasma:fractal -seed 3 "$out/pictures/picture2.png" 2>/dev/null \
-    || convert -size 320x240 gradient:green-white "$out/pictures/picture2.png"
-  # The bundled model when it is trained; otherwise a small untrained one (random words).
-  if ! "$bin" caption "$out/pictures/picture1.png" >/dev/null 2>&1; then
-    SEESAY_WRITE_TEST_MODEL="$PWD/$out/untrained-model" \
-      cargo test --release --test app write_test_model_for_scripts -- --ignored --quiet >&2
-    export SEESAY_ORCA_MODEL="$PWD/$out/untrained-model"
-  fi
-  # Private dirs: Orca's settings, dconf, PulseAudio and speech-dispatcher stay out of the
-  # user's own, and a running Orca or audio server of the user's is not touched.
-  export XDG_RUNTIME_DIR
-  XDG_RUNTIME_DIR=$(mktemp -d /tmp/seesay-orca.XXXXXX)
-  chmod 700 "$XDG_RUNTIME_DIR"
-  export XDG_CONFIG_HOME="$XDG_RUNTIME_DIR/config" XDG_DATA_HOME="$XDG_RUNTIME_DIR/data"
-  export XDG_CACHE_HOME="$XDG_RUNTIME_DIR/cache" PULSE_RUNTIME_PATH="$XDG_RUNTIME_DIR/pulse"
+  make_pictures "$out"
+  model=$(fallback_model "$bin" "$out")
+  if [ -n "$model" ]; then export SEESAY_ORCA_MODEL="$model"; fi
+  # Orca's settings, PulseAudio and speech-dispatcher stay out of the user's own too, and a
+  # running Orca or audio server of the user's is not touched.
+  private_dirs seesay-orca
+  export PULSE_RUNTIME_PATH="$XDG_RUNTIME_DIR/pulse"
   export SEESAY_ORCA_INNER=1
   rc=0
   timeout 120 dbus-run-session -- bash "$0" "$@" || rc=$?
