@@ -255,16 +255,7 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
     // Written beside the model, so captions can be told new or copied from these.
     let sentences = training_sentences(&train_imgs).to_bytes();
 
-    let varmap = VarMap::new();
-    let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);
-    let decoder = Decoder::new(dec_cfg, vb)?;
-    let vars: Vec<(String, candle_core::Var)> = varmap
-        .data()
-        .lock()
-        .map_err(|_| Error::Other("variable map lock poisoned".into()))?
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let (decoder, vars) = trainable_decoder(dec_cfg, device)?;
     seeded_init(&vars, opts.seed)?;
     let mut adam = AdamW::new(vars.clone(), opts.weight_decay)?;
     let mut average = if opts.ema_decay > 0.0 {
@@ -289,12 +280,7 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
                 "the checkpoint was made with other settings (sizes or seed); start afresh without --resume".into(),
             ));
         }
-        for (name, var) in &vars {
-            let t = tensors
-                .get(&format!("param.{name}"))
-                .ok_or_else(|| Error::Other(format!("checkpoint lacks {name}")))?;
-            var.set(t)?;
-        }
+        restore_params(&vars, &tensors)?;
         adam.restore(&tensors, state.optimizer_steps)?;
         if let Some(avg) = average.as_mut() {
             avg.restore(&tensors)?;
@@ -304,15 +290,7 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
         eprintln!("resuming after epoch {start_epoch}");
     }
 
-    // Dev images whose file could not be read have no feature and are left out of both lists.
-    let (dev_feats, dev_refs): (Vec<&[f32]>, Vec<Vec<String>>) = dev_imgs
-        .iter()
-        .filter_map(|e| {
-            features
-                .get(&e.id)
-                .map(|f| (f.as_slice(), e.captions.clone()))
-        })
-        .unzip();
+    let (dev_feats, dev_refs) = dev_split(&dev_imgs, &features);
     let steps_per_epoch = examples.len().div_ceil(opts.batch_size);
     let total_steps = (steps_per_epoch * opts.epochs).max(1);
     let quiet_bar = !std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -402,23 +380,7 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
             Selection::Cider => dev.cider_d,
             Selection::Bleu4 => dev.bleu[3],
         };
-        let dev_score = || -> Result<Scores> {
-            // The decoder is chosen on its own captions, without the head's guidance.
-            let hyps: Vec<String> = eval::caption_features(
-                &[&decoder],
-                None,
-                &vocab,
-                &dev_feats,
-                opts.beam,
-                20,
-                &crate::guided::GuidePolicy::off(),
-                device,
-            )?
-            .into_iter()
-            .map(|c| c.text)
-            .collect();
-            Ok(crate::metrics::score(&hyps, &dev_refs))
-        };
+        let dev_score = || dev_scores(&decoder, &vocab, &dev_feats, &dev_refs, opts.beam, device);
         let live = dev_score()?;
         let averaged = match &average {
             Some(avg) => Some(avg.with_average(dev_score)?),
@@ -501,6 +463,79 @@ fn training_sentences(images: &[&crate::data::ImageEntry]) -> TrainingSentences 
             .iter()
             .flat_map(|e| e.captions.iter().map(String::as_str)),
     )
+}
+
+/// A decoder on fresh variables, and those variables by name (what training updates).
+fn trainable_decoder(
+    cfg: DecoderConfig,
+    device: &Device,
+) -> Result<(Decoder, Vec<(String, candle_core::Var)>)> {
+    let varmap = VarMap::new();
+    let decoder = Decoder::new(cfg, VarBuilder::from_varmap(&varmap, DType::F32, device))?;
+    let vars = varmap
+        .data()
+        .lock()
+        .map_err(|_| Error::Other("variable map lock poisoned".into()))?
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Ok((decoder, vars))
+}
+
+/// Sets every variable from a checkpoint's `param.NAME` tensors.
+fn restore_params(
+    vars: &[(String, candle_core::Var)],
+    tensors: &HashMap<String, Tensor>,
+) -> Result<()> {
+    for (name, var) in vars {
+        let t = tensors
+            .get(&format!("param.{name}"))
+            .ok_or_else(|| Error::Other(format!("checkpoint lacks {name}")))?;
+        var.set(t)?;
+    }
+    Ok(())
+}
+
+/// The dev images' features and human captions; images whose file could not be read have no
+/// feature and are left out of both lists.
+fn dev_split<'a>(
+    images: &[&crate::data::ImageEntry],
+    features: &'a Features,
+) -> (Vec<&'a [f32]>, Vec<Vec<String>>) {
+    images
+        .iter()
+        .filter_map(|e| {
+            features
+                .get(&e.id)
+                .map(|f| (f.as_slice(), e.captions.clone()))
+        })
+        .unzip()
+}
+
+/// The dev scores of `decoder`'s own captions (beam search, without the head's guidance): what
+/// picks the epoch.
+fn dev_scores(
+    decoder: &Decoder,
+    vocab: &Vocab,
+    features: &[&[f32]],
+    refs: &[Vec<String>],
+    beam: usize,
+    device: &Device,
+) -> Result<Scores> {
+    let hyps: Vec<String> = eval::caption_features(
+        &[decoder],
+        None,
+        vocab,
+        features,
+        beam,
+        20,
+        &crate::guided::GuidePolicy::off(),
+        device,
+    )?
+    .into_iter()
+    .map(|c| c.text)
+    .collect();
+    Ok(crate::metrics::score(&hyps, refs))
 }
 
 /// True when no weight is NaN or infinite.

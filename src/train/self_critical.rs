@@ -20,7 +20,6 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor, D};
-use candle_nn::{VarBuilder, VarMap};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -28,12 +27,13 @@ use rand::{Rng, SeedableRng};
 
 use super::optim::AdamW;
 use super::{
-    decoder_bytes, diverged_message, eval, feature_cache, read_checkpoint, stack_features,
-    training_sentences, write_checkpoint, CheckpointState, EpochSummary, TrainReport, STATE_DIR,
+    decoder_bytes, dev_scores, dev_split, diverged_message, feature_cache, read_checkpoint,
+    restore_params, stack_features, trainable_decoder, training_sentences, write_checkpoint,
+    CheckpointState, EpochSummary, TrainReport, STATE_DIR,
 };
 use crate::data::{Dataset, Split};
 use crate::metrics::cider::CorpusCider;
-use crate::metrics::{self, tokenize, Scores};
+use crate::metrics::tokenize;
 use crate::model::config::FORMAT_VERSION;
 use crate::model::weights::Weights;
 use crate::model::{files, Decoder, ModelConfig, ModelFiles};
@@ -329,28 +329,10 @@ pub fn fine_tune(
     let reward = CorpusCider::new(&train.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>());
     let ids: Vec<&str> = train.iter().map(|(id, _)| *id).collect();
     let train_feats = stack_features(&features, &ids, device)?;
-    let (dev_feats, dev_refs): (Vec<&[f32]>, Vec<Vec<String>>) = dev_imgs
-        .iter()
-        .filter_map(|e| {
-            features
-                .get(&e.id)
-                .map(|f| (f.as_slice(), e.captions.clone()))
-        })
-        .unzip();
+    let (dev_feats, dev_refs) = dev_split(&dev_imgs, &features);
 
     // Fresh variables, then the starting model's weights (in f32, whatever they were stored in).
-    let varmap = VarMap::new();
-    let decoder = Decoder::new(
-        config.decoder,
-        VarBuilder::from_varmap(&varmap, DType::F32, device),
-    )?;
-    let vars: Vec<(String, candle_core::Var)> = varmap
-        .data()
-        .lock()
-        .map_err(|_| Error::Other("variable map lock poisoned".into()))?
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let (decoder, vars) = trainable_decoder(config.decoder, device)?;
     let decoder_file = files
         .decoder
         .as_deref()
@@ -362,21 +344,15 @@ pub fn fine_tune(
     }
     let mut adam = AdamW::new(vars.clone(), 0.0)?;
 
-    let dev_score = |decoder: &Decoder| -> Result<Scores> {
-        let hyps: Vec<String> = eval::caption_features(
-            &[decoder],
-            None,
+    let dev_score = |decoder: &Decoder| {
+        dev_scores(
+            decoder,
             &init_vocab,
             &dev_feats,
+            &dev_refs,
             opts.beam,
-            20,
-            &crate::guided::GuidePolicy::off(),
             device,
-        )?
-        .into_iter()
-        .map(|c| c.text)
-        .collect();
-        Ok(metrics::score(&hyps, &dev_refs))
+        )
     };
 
     let state_dir = opts.out.join(STATE_DIR);
@@ -395,12 +371,7 @@ pub fn fine_tune(
                         .into(),
                 ));
             }
-            for (name, var) in &vars {
-                let t = tensors
-                    .get(&format!("param.{name}"))
-                    .ok_or_else(|| Error::Other(format!("checkpoint lacks {name}")))?;
-                var.set(t)?;
-            }
+            restore_params(&vars, &tensors)?;
             adam.restore(&tensors, state.optimizer_steps)?;
             start_epoch = state.epochs_done;
             report = state.report;
