@@ -15,15 +15,11 @@ use seesay::train::{Selection, TrainOptions};
 /// Arguments of `seesay train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// The dataset: a Flickr8k/30k folder, a Karpathy split JSON, or a COCO captions JSON.
-    #[arg(long, value_name = "PATH")]
-    data: PathBuf,
     /// Where to write the trained model directory.
     #[arg(long, value_name = "DIR", default_value = "seesay-model")]
     out: PathBuf,
-    /// Where to cache image features (default: ~/.cache/seesay).
-    #[arg(long, value_name = "DIR")]
-    cache: Option<PathBuf>,
+    #[command(flatten)]
+    run: RunArgs,
     /// Most epochs to run.
     #[arg(long, default_value_t = 8)]
     epochs: usize,
@@ -62,33 +58,46 @@ pub struct TrainArgs {
     /// Which dev score picks the best epoch.
     #[arg(long, value_enum, default_value = "cider")]
     select: SelectArg,
-    /// Beam width for the dev evaluation.
-    #[arg(long, default_value_t = 3)]
-    beam: usize,
-    /// Seed of every random draw.
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
     /// LSTM units (and embedding width).
     #[arg(long, default_value_t = 512)]
     hidden: usize,
-    /// Continue from the checkpoint in --out.
-    #[arg(long)]
-    resume: bool,
     /// Store the decoder weights as f16 (half the size).
     #[arg(long)]
     f16: bool,
+}
+
+/// What `train` and `tune` both take: the data, the dev evaluation, the seed, resuming, and
+/// where to run.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The dataset: a Flickr8k/30k folder, a Karpathy split JSON, or a COCO captions JSON (for
+    /// tune, the one the model was trained on).
+    #[arg(long, value_name = "PATH")]
+    pub data: PathBuf,
+    /// Where to cache image features (default: ~/.cache/seesay).
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// Beam width for the dev evaluation.
+    #[arg(long, default_value_t = 3)]
+    pub beam: usize,
+    /// Seed of every random draw.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Continue from the checkpoint in --out.
+    #[arg(long)]
+    pub resume: bool,
     /// Use at most this many training images.
     #[arg(long, value_name = "N")]
-    max_train_images: Option<usize>,
+    pub max_train_images: Option<usize>,
     /// Use at most this many dev images.
     #[arg(long, value_name = "N")]
-    max_dev_images: Option<usize>,
+    pub max_dev_images: Option<usize>,
     /// Stop after this many epochs of this run, as if killed (for testing --resume).
     #[arg(long, hide = true)]
-    stop_after_epochs: Option<usize>,
+    pub stop_after_epochs: Option<usize>,
     /// Where to run: auto, cpu or cuda.
     #[arg(long, default_value = "auto")]
-    device: DeviceChoice,
+    pub device: DeviceChoice,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -125,7 +134,7 @@ fn check(args: &TrainArgs) -> Result<()> {
         args.hidden > 0,
         "--hidden must be at least 1; 512 is typical"
     );
-    check_run(args.epochs, args.beam, &args.out)
+    check_run(args.epochs, args.run.beam, &args.out)
 }
 
 /// The checks `train` and `tune` share: the epochs, the dev beam width, and the output folder.
@@ -159,10 +168,10 @@ pub(super) fn open_training_data(data: &Path, device: DeviceChoice) -> Result<(D
 /// Runs training and prints the summary.
 pub fn run(args: &TrainArgs) -> Result<ExitCode> {
     check(args)?;
-    let (device, data) = open_training_data(&args.data, args.device)?;
+    let (device, data) = open_training_data(&args.run.data, args.run.device)?;
     let mut opts = TrainOptions::new(
         args.out.clone(),
-        args.cache.clone().unwrap_or_else(super::default_cache),
+        args.run.cache.clone().unwrap_or_else(super::default_cache),
     );
     opts.epochs = args.epochs;
     opts.batch_size = args.batch_size.max(1);
@@ -185,15 +194,15 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         SelectArg::Cider => Selection::Cider,
         SelectArg::Bleu4 => Selection::Bleu4,
     };
-    opts.beam = args.beam.max(1);
-    opts.seed = args.seed;
+    opts.beam = args.run.beam.max(1);
+    opts.seed = args.run.seed;
     opts.embed_dim = args.hidden;
     opts.hidden_dim = args.hidden;
-    opts.resume = args.resume;
+    opts.resume = args.run.resume;
     opts.f16 = args.f16;
-    opts.max_train_images = args.max_train_images;
-    opts.max_dev_images = args.max_dev_images;
-    opts.stop_after = args.stop_after_epochs;
+    opts.max_train_images = args.run.max_train_images;
+    opts.max_dev_images = args.run.max_dev_images;
+    opts.stop_after = args.run.stop_after_epochs;
     let t0 = Instant::now();
     let report = seesay::train::train(&data, &opts, &device).context("training failed")?;
     let secs = t0.elapsed().as_secs_f64();

@@ -8,24 +8,19 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
-use seesay::device::DeviceChoice;
 use seesay::train::self_critical::{self, Baseline, SelfCriticalOptions};
 
 /// Arguments of `seesay tune`.
 #[derive(Debug, Args)]
 pub struct TuneArgs {
-    /// The dataset the model was trained on (a Flickr8k/30k folder, Karpathy or COCO JSON).
-    #[arg(long, value_name = "PATH")]
-    data: PathBuf,
     /// The model to start from, made by `seesay train` (default: the bundled model).
     #[arg(long, value_name = "DIR")]
     init: Option<PathBuf>,
     /// Where to write the tuned model directory (only when it beats the starting model on dev).
     #[arg(long, value_name = "DIR", default_value = "seesay-model-tuned")]
     out: PathBuf,
-    /// Where to cache image features (default: ~/.cache/seesay).
-    #[arg(long, value_name = "DIR")]
-    cache: Option<PathBuf>,
+    #[command(flatten)]
+    run: super::train::RunArgs,
     /// Most epochs to run.
     #[arg(long, default_value_t = 10)]
     epochs: usize,
@@ -48,27 +43,6 @@ pub struct TuneArgs {
     /// Epochs without dev improvement before stopping.
     #[arg(long, default_value_t = 3)]
     patience: usize,
-    /// Beam width for the dev evaluation.
-    #[arg(long, default_value_t = 3)]
-    beam: usize,
-    /// Seed of every random draw.
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-    /// Continue from the checkpoint in --out.
-    #[arg(long)]
-    resume: bool,
-    /// Use at most this many training images.
-    #[arg(long, value_name = "N")]
-    max_train_images: Option<usize>,
-    /// Use at most this many dev images.
-    #[arg(long, value_name = "N")]
-    max_dev_images: Option<usize>,
-    /// Stop after this many epochs of this run, as if killed (for testing --resume).
-    #[arg(long, hide = true)]
-    stop_after_epochs: Option<usize>,
-    /// Where to run: auto, cpu or cuda.
-    #[arg(long, default_value = "auto")]
-    device: DeviceChoice,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -96,16 +70,16 @@ fn check(args: &TuneArgs) -> Result<()> {
         args.images_per_batch > 0,
         "--images-per-batch must be at least 1; 32 is typical"
     );
-    super::train::check_run(args.epochs, args.beam, &args.out)
+    super::train::check_run(args.epochs, args.run.beam, &args.out)
 }
 
 /// Runs the fine-tuning and prints the summary.
 pub fn run(args: &TuneArgs) -> Result<ExitCode> {
     check(args)?;
-    let (device, data) = super::train::open_training_data(&args.data, args.device)?;
+    let (device, data) = super::train::open_training_data(&args.run.data, args.run.device)?;
     let mut opts = SelfCriticalOptions::new(
         args.out.clone(),
-        args.cache.clone().unwrap_or_else(super::default_cache),
+        args.run.cache.clone().unwrap_or_else(super::default_cache),
     );
     opts.init = args.init.clone();
     opts.epochs = args.epochs;
@@ -118,12 +92,12 @@ pub fn run(args: &TuneArgs) -> Result<ExitCode> {
     opts.lr = args.lr;
     opts.clip = args.clip;
     opts.patience = args.patience.max(1);
-    opts.beam = args.beam;
-    opts.seed = args.seed;
-    opts.resume = args.resume;
-    opts.max_train_images = args.max_train_images;
-    opts.max_dev_images = args.max_dev_images;
-    opts.stop_after = args.stop_after_epochs;
+    opts.beam = args.run.beam;
+    opts.seed = args.run.seed;
+    opts.resume = args.run.resume;
+    opts.max_train_images = args.run.max_train_images;
+    opts.max_dev_images = args.run.max_dev_images;
+    opts.stop_after = args.run.stop_after_epochs;
     let t0 = Instant::now();
     let report = self_critical::fine_tune(&data, &opts, &device)
         .context("self-critical fine-tuning failed")?;
