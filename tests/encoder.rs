@@ -110,6 +110,30 @@ fn encoder_matches_the_numpy_reference_on_real_photos() {
     assert!(checked >= 4, "at least the four bundled photos are checked");
 }
 
+/// Every kernel set must match the reference, not only this CPU's best: a machine without
+/// AVX-512 runs the AVX2 kernels, and an aarch64 one the portable ones. The kernel set is
+/// chosen once per process, so each runs the test above in a child process.
+#[test]
+fn every_kernel_set_matches_the_reference() {
+    for isa in ["avx2", "portable"] {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "encoder_matches_the_numpy_reference_on_real_photos",
+                "--nocapture",
+            ])
+            .env("SEESAY_ISA", isa)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains("1 passed"),
+            "with SEESAY_ISA={isa}:\n{text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 #[test]
 fn a_cup_of_espresso_is_espresso() {
     let labels = std::fs::read_to_string(root().join("assets/imagenet_classes.txt")).unwrap();

@@ -4,10 +4,12 @@
 //! depthwise layer (one group per channel, up to 1152 of them) is far too slow; on
 //! the CPU this direct kernel is used instead, and other devices keep candle's op.
 
+use std::mem::MaybeUninit;
+
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
-use super::cpu_storage::f32_slice;
+use super::cpu_storage::{f32_slice, written_by};
 
 /// TensorFlow "same" padding for one spatial axis: (before, after, output size).
 pub fn same_padding(input: usize, kernel: usize, stride: usize) -> (usize, usize, usize) {
@@ -61,35 +63,38 @@ impl CustomOp3 for DepthwiseRelu6 {
         let b = f32_slice(s3, l3, "depthwise-relu6")?;
         let geometry = Geometry::new(h, wd, k, self.stride);
         let (ho, wo) = (geometry.ho, geometry.wo);
-        let mut out = vec![0f32; n * c * ho * wo];
-        let scratch = || Scratch {
-            phases: vec![0f32; geometry.phases_len()],
-            acc: vec![0f32; geometry.acc_len()],
-        };
-        let job = |scratch: &mut Scratch, (plane, dst): (usize, &mut [f32])| {
+        let scratch = || Scratch::new(&geometry);
+        let job = |scratch: &mut Scratch, (plane, dst): (usize, &mut [MaybeUninit<f32>])| {
             let ch = plane % c;
             let src = &x[plane * h * wd..(plane + 1) * h * wd];
             let kernel = &w[ch * k * k..(ch + 1) * k * k];
             plane_relu6(&geometry, src, kernel, b[ch], scratch, dst);
         };
-        if super::parallel() {
-            out.par_chunks_mut(ho * wo)
-                .enumerate()
-                .for_each_init(scratch, job);
-        } else {
-            let mut s = scratch();
-            out.chunks_mut(ho * wo)
-                .enumerate()
-                .for_each(|item| job(&mut s, item));
-        }
+        // SAFETY: every plane's job writes its whole (ho, wo) chunk (clamp_out).
+        let out = unsafe {
+            written_by(n * c * ho * wo, |out| {
+                if super::parallel() {
+                    out.par_chunks_mut(ho * wo)
+                        .enumerate()
+                        .for_each_init(scratch, job);
+                } else {
+                    let mut s = scratch();
+                    out.chunks_mut(ho * wo)
+                        .enumerate()
+                        .for_each(|item| job(&mut s, item));
+                }
+            })
+        };
         Ok((CpuStorage::F32(out), Shape::from((n, c, ho, wo))))
     }
 }
 
+/// The accumulator's length is a multiple of this (one AVX-512 vector).
+const ACC_ROUND: usize = 16;
+
 /// Sizes of one layer's plane: input, kernel, stride, padding, phases and output.
 pub(super) struct Geometry {
     wd: usize,
-    k: usize,
     s: usize,
     pt: usize,
     pl: usize,
@@ -97,6 +102,9 @@ pub(super) struct Geometry {
     pub(super) phase_len: usize,
     pub(super) ho: usize,
     pub(super) wo: usize,
+    /// Where each tap of the k x k kernel (row-major) starts reading in the phases; computed
+    /// once per layer, since the divisions in it cost more than a small plane's arithmetic.
+    pub(super) offsets: Vec<usize>,
 }
 
 impl Geometry {
@@ -109,11 +117,18 @@ impl Geometry {
         // its own small plane of pitch `pitch`, so every tap reads a contiguous run.
         let pitch = pw.div_ceil(s);
         let phase_rows = ph.div_ceil(s);
-        // Slack after each phase: the flat loop below reads up to k / s past a phase's end.
-        let phase_len = phase_rows * pitch + k;
+        // Slack after each phase: the flat loop below reads up to k / s past a phase's end,
+        // plus up to ACC_ROUND - 1 more where the accumulator is rounded up.
+        let phase_len = phase_rows * pitch + k + ACC_ROUND;
+        let mut offsets = Vec::with_capacity(k * k);
+        for ky in 0..k {
+            for kx in 0..k {
+                let phase = (ky % s) * s + kx % s;
+                offsets.push(phase * phase_len + (ky / s) * pitch + kx / s);
+            }
+        }
         Self {
             wd,
-            k,
             s,
             pt,
             pl,
@@ -121,6 +136,7 @@ impl Geometry {
             phase_len,
             ho,
             wo,
+            offsets,
         }
     }
 
@@ -129,35 +145,65 @@ impl Geometry {
         self.s * self.s * self.phase_len
     }
 
-    /// Floats of the accumulator: the output rows at the full phase pitch.
+    /// Floats of the accumulator: the output rows at the full phase pitch, rounded up to
+    /// whole vectors so that no tap ends in a scalar loop (the extra values are thrown away).
     pub(super) fn acc_len(&self) -> usize {
-        self.ho * self.pitch
+        (self.ho * self.pitch).next_multiple_of(ACC_ROUND)
     }
 }
 
 /// Per-thread buffers: the padded input split into phases, and the output at full pitch.
-struct Scratch {
+pub(super) struct Scratch {
     phases: Vec<f32>,
     acc: Vec<f32>,
 }
 
+impl Scratch {
+    /// Buffers for planes of this geometry; the phases' padding is zero and stays zero.
+    pub(super) fn new(g: &Geometry) -> Self {
+        Self {
+            phases: vec![0f32; g.phases_len()],
+            acc: vec![0f32; g.acc_len()],
+        }
+    }
+}
+
 /// One channel plane: pads `src` into phases, convolves, adds the bias, clamps to [0, 6].
-fn plane_relu6(
+pub(super) fn plane_relu6(
     g: &Geometry,
     src: &[f32],
     kernel: &[f32],
     bias: f32,
     scratch: &mut Scratch,
-    dst: &mut [f32],
+    dst: &mut [MaybeUninit<f32>],
 ) {
     #[cfg(target_arch = "x86_64")]
     {
-        if super::has_avx2_fma() {
-            // SAFETY: the features were just detected.
-            return unsafe { plane_relu6_avx2(g, src, kernel, bias, scratch, dst) };
+        use super::gemm_kernel::Isa;
+        match Isa::detect() {
+            // SAFETY: detect() only returns sets this CPU has.
+            Isa::Avx512 => {
+                return unsafe { plane_relu6_avx512(g, src, kernel, bias, scratch, dst) }
+            }
+            Isa::Avx2 => return unsafe { plane_relu6_avx2(g, src, kernel, bias, scratch, dst) },
+            Isa::Portable => {}
         }
     }
-    plane_relu6_body(g, src, kernel, bias, scratch, dst);
+    plane_relu6_body::<false>(g, src, kernel, bias, scratch, dst);
+}
+
+/// The same code compiled for AVX-512, sixteen lanes wide.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn plane_relu6_avx512(
+    g: &Geometry,
+    src: &[f32],
+    kernel: &[f32],
+    bias: f32,
+    scratch: &mut Scratch,
+    dst: &mut [MaybeUninit<f32>],
+) {
+    plane_relu6_body::<true>(g, src, kernel, bias, scratch, dst);
 }
 
 /// The same code compiled for AVX2 and FMA, so the loops run eight lanes wide.
@@ -169,27 +215,27 @@ unsafe fn plane_relu6_avx2(
     kernel: &[f32],
     bias: f32,
     scratch: &mut Scratch,
-    dst: &mut [f32],
+    dst: &mut [MaybeUninit<f32>],
 ) {
-    plane_relu6_body(g, src, kernel, bias, scratch, dst);
+    plane_relu6_body::<true>(g, src, kernel, bias, scratch, dst);
 }
 
 /// Computes the output on rows of the full phase pitch: the few extra columns on the right
 /// are thrown away, and in exchange each tap is one long loop over the whole plane, which
 /// vectorises even when the plane is only 7 or 14 pixels wide.
 #[inline(always)]
-fn plane_relu6_body(
+fn plane_relu6_body<const FMA: bool>(
     g: &Geometry,
     src: &[f32],
     kernel: &[f32],
     bias: f32,
     scratch: &mut Scratch,
-    dst: &mut [f32],
+    dst: &mut [MaybeUninit<f32>],
 ) {
     let Scratch { phases, acc } = scratch;
     split_phases(g, src, phases);
     acc.fill(bias);
-    add_taps(g, phases, kernel, acc);
+    accumulate::<FMA>(kernel, &g.offsets, phases, acc);
     clamp_out(g, acc, dst);
 }
 
@@ -210,40 +256,98 @@ pub(super) fn split_phases(g: &Geometry, src: &[f32], phases: &mut [f32]) {
         let (first, second) = (g.pl % 2, 1 - g.pl % 2);
         let even = base + first * g.phase_len + g.pl / 2;
         let odd = base + second * g.phase_len + g.pl.div_ceil(2);
-        for (i, &v) in row.iter().step_by(2).enumerate() {
-            phases[even + i] = v;
+        let (evens, odds) = (row.len().div_ceil(2), row.len() / 2);
+        // The two runs lie in different phases, so they never overlap.
+        let (even_run, odd_run) = if even < odd {
+            let (a, b) = phases.split_at_mut(odd);
+            (&mut a[even..even + evens], &mut b[..odds])
+        } else {
+            let (a, b) = phases.split_at_mut(even);
+            (&mut b[..evens], &mut a[odd..odd + odds])
+        };
+        deinterleave(row, even_run, odd_run);
+    }
+}
+
+/// Copies the even-indexed values of `row` to `even` and the odd ones to `odd`, in pairs, a
+/// shape the compiler turns into vector shuffles (a strided loop per phase stays scalar).
+#[inline(always)]
+fn deinterleave(row: &[f32], even: &mut [f32], odd: &mut [f32]) {
+    let pairs = row.chunks_exact(2);
+    if let [last] = pairs.remainder() {
+        even[row.len() / 2] = *last;
+    }
+    for ((pair, e), o) in pairs.zip(even.iter_mut()).zip(odd.iter_mut()) {
+        *e = pair[0];
+        *o = pair[1];
+    }
+}
+
+/// `acc += Σ kernel[t] · phases[offsets[t]..]` over the taps, a chunk of the accumulator at a time: the chunk
+/// stays in registers through every tap and is written once, where one pass per tap would
+/// read and write the whole accumulator k² times. `FMA` fuses the multiply-add (only where
+/// the caller was compiled with FMA: elsewhere `mul_add` is a slow library call).
+#[inline(always)]
+pub(super) fn accumulate<const FMA: bool>(
+    kernel: &[f32],
+    offsets: &[usize],
+    phases: &[f32],
+    acc: &mut [f32],
+) {
+    let taps = || kernel.iter().copied().zip(offsets.iter().copied());
+    const CHUNK: usize = 64;
+    let n = acc.len();
+    let full = n / CHUNK * CHUNK;
+    for base in (0..full).step_by(CHUNK) {
+        let mut local = [0f32; CHUNK];
+        local.copy_from_slice(&acc[base..base + CHUNK]);
+        for (w, at) in taps() {
+            let src = &phases[at + base..at + base + CHUNK];
+            for (l, &v) in local.iter_mut().zip(src) {
+                *l = madd::<FMA>(w, v, *l);
+            }
         }
-        for (i, &v) in row.iter().skip(1).step_by(2).enumerate() {
-            phases[odd + i] = v;
+        acc[base..base + CHUNK].copy_from_slice(&local);
+    }
+    // The rest in vectors of 16 (the accumulator's length is rounded to them), then singly.
+    let sixteens = full + (n - full) / 16 * 16;
+    for base in (full..sixteens).step_by(16) {
+        let mut local = [0f32; 16];
+        local.copy_from_slice(&acc[base..base + 16]);
+        for (w, at) in taps() {
+            let src = &phases[at + base..at + base + 16];
+            for (l, &v) in local.iter_mut().zip(src) {
+                *l = madd::<FMA>(w, v, *l);
+            }
+        }
+        acc[base..base + 16].copy_from_slice(&local);
+    }
+    for (w, at) in taps() {
+        for (o, &v) in acc[sixteens..]
+            .iter_mut()
+            .zip(&phases[at + sixteens..at + n])
+        {
+            *o = madd::<FMA>(w, v, *o);
         }
     }
 }
 
-/// `acc += kernel ⊛ phases`: each tap is one long loop over the whole accumulator.
 #[inline(always)]
-pub(super) fn add_taps(g: &Geometry, phases: &[f32], kernel: &[f32], acc: &mut [f32]) {
-    let (k, s, pitch) = (g.k, g.s, g.pitch);
-    let n = acc.len();
-    for ky in 0..k {
-        for kx in 0..k {
-            let wv = kernel[ky * k + kx];
-            let phase = (ky % s) * s + kx % s;
-            let start = phase * g.phase_len + (ky / s) * pitch + kx / s;
-            let taps = &phases[start..start + n];
-            for (o, v) in acc.iter_mut().zip(taps) {
-                *o += wv * v;
-            }
-        }
+fn madd<const FMA: bool>(w: f32, v: f32, acc: f32) -> f32 {
+    if FMA {
+        w.mul_add(v, acc)
+    } else {
+        acc + w * v
     }
 }
 
 /// Writes the accumulator's valid columns to `dst`, clamped to [0, 6].
 #[inline(always)]
-pub(super) fn clamp_out(g: &Geometry, acc: &[f32], dst: &mut [f32]) {
+pub(super) fn clamp_out(g: &Geometry, acc: &[f32], dst: &mut [MaybeUninit<f32>]) {
     for (oy, out_row) in dst.chunks_exact_mut(g.wo).enumerate().take(g.ho) {
         let row = &acc[oy * g.pitch..oy * g.pitch + g.wo];
         for (o, v) in out_row.iter_mut().zip(row) {
-            *o = v.clamp(0.0, 6.0);
+            o.write(v.clamp(0.0, 6.0));
         }
     }
 }

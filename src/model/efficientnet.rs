@@ -5,9 +5,10 @@
 //! widths. Keys follow the lukemelas EfficientNet-PyTorch layout. The encoder is only
 //! ever run for inference, so every BatchNorm is folded into its convolution at load time.
 
-use candle_core::{Device, Module, Tensor, D};
+use candle_core::{DType, Device, Module, Tensor, D};
 
 use super::depthwise::depthwise_relu6;
+use super::expand_depthwise::ExpandDepthwise;
 use super::pointwise::{Activation, Pointwise};
 use super::stem::conv_relu6;
 use super::weights::Weights;
@@ -83,6 +84,34 @@ struct MbConv {
 impl MbConv {
     /// Runs the block, calling `mark` after each of its layers with the layer's name.
     fn forward_marked(&self, x: &Tensor, mark: &mut dyn FnMut(&str)) -> Result<Tensor> {
+        let fused = match self.expand.as_ref().and_then(|e| e.packed()) {
+            Some(expand) if x.device().is_cpu() && x.dtype() == DType::F32 => Some(expand),
+            _ => None,
+        };
+        let h = match fused {
+            Some(expand) => {
+                let op = ExpandDepthwise {
+                    expand,
+                    stride: self.stride,
+                };
+                let h = x.contiguous()?.apply_op3_no_bwd(
+                    &self.depthwise.weight.contiguous()?,
+                    &self.depthwise.bias.contiguous()?,
+                    &op,
+                )?;
+                mark("expand 1x1 + depthwise");
+                h
+            }
+            None => self.expand_then_depthwise(x, mark)?,
+        };
+        let residual = self.residual.then_some(x);
+        let y = self.project.forward(&h, Activation::Linear, residual)?;
+        mark("project 1x1");
+        Ok(y)
+    }
+
+    /// The expansion and the depthwise layer as separate ops (off the CPU, or with no expansion).
+    fn expand_then_depthwise(&self, x: &Tensor, mark: &mut dyn FnMut(&str)) -> Result<Tensor> {
         let h = match &self.expand {
             Some(e) => {
                 let h = e.forward(x, Activation::Relu6, None)?;
@@ -98,10 +127,7 @@ impl MbConv {
             self.stride,
         )?;
         mark("depthwise");
-        let residual = self.residual.then_some(x);
-        let y = self.project.forward(&h, Activation::Linear, residual)?;
-        mark("project 1x1");
-        Ok(y)
+        Ok(h)
     }
 }
 

@@ -1,19 +1,19 @@
 //! 1x1 convolution with its bias, ReLU6 and residual fused, fast on the CPU.
 //!
 //! As separate candle ops, a pointwise layer is a matmul, a bias add, a clamp and a residual
-//! add, each reading and writing the whole activation and allocating a new one. Here the
-//! output starts as bias (+ residual), one GEMM accumulates into it, and the clamp runs on it
-//! in place. Other devices keep the candle ops.
+//! add, each reading and writing the whole activation and allocating a new one. Here one
+//! kernel ([`super::gemm_kernel`]) writes each output once, with all of them applied. Other
+//! devices keep the candle ops.
 
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, DType, Layout, Result, Shape, Tensor};
-use gemm::Parallelism;
 
-use super::cpu_storage::f32_slice;
+use super::cpu_storage::{f32_slice, written_by};
+use super::gemm_kernel::{Isa, PackedWeights};
 
 /// A folded 1x1 convolution: weight (out, in) and bias (out).
 pub enum Pointwise {
-    /// On the CPU the weights live in plain vectors for the fused kernel (and only there).
-    Cpu(CpuWeights),
+    /// On the CPU the weights live packed for the fused kernel (and only there).
+    Cpu(PackedWeights),
     /// Elsewhere, candle tensors and candle ops.
     Device {
         /// (out, in).
@@ -21,14 +21,6 @@ pub enum Pointwise {
         /// (out).
         bias: Tensor,
     },
-}
-
-/// The CPU copy of a pointwise layer's weights.
-pub struct CpuWeights {
-    weight: Vec<f32>,
-    bias: Vec<f32>,
-    out: usize,
-    inp: usize,
 }
 
 /// Whether the output is clamped to [0, 6].
@@ -48,17 +40,27 @@ impl Pointwise {
         let weight = weight.reshape((out, inp))?;
         if weight.device().is_cpu() && weight.dtype() == DType::F32 {
             let weight: Vec<f32> = weight.flatten_all()?.to_vec1()?;
-            return Ok(Self::Cpu(CpuWeights {
-                weight,
-                bias: bias.to_vec1()?,
+            let bias: Vec<f32> = bias.to_vec1()?;
+            return Ok(Self::Cpu(PackedWeights::new(
+                Isa::detect(),
+                &weight,
+                &bias,
                 out,
                 inp,
-            }));
+            )));
         }
         Ok(Self::Device {
             weight,
             bias: bias.clone(),
         })
+    }
+
+    /// The packed CPU weights, where the fused CPU kernels run.
+    pub(super) fn packed(&self) -> Option<&PackedWeights> {
+        match self {
+            Self::Cpu(p) => Some(p),
+            Self::Device { .. } => None,
+        }
     }
 
     /// `act(conv1x1(x) + b) + residual` for x (N, in, H, W).
@@ -98,7 +100,7 @@ impl Pointwise {
 }
 
 struct FusedOp<'a> {
-    w: &'a CpuWeights,
+    w: &'a PackedWeights,
     act: Activation,
 }
 
@@ -110,70 +112,24 @@ impl FusedOp<'_> {
         residual: Option<&[f32]>,
     ) -> Result<(CpuStorage, Shape)> {
         let (n, c, h, wd) = lx.shape().dims4()?;
-        let CpuWeights {
-            weight,
-            bias,
-            out,
-            inp,
-        } = self.w;
-        let (out, inp) = (*out, *inp);
+        let (out, inp) = (self.w.rows(), self.w.cols());
         if c != inp {
             candle_core::bail!("pointwise conv: input has {c} channels, weight expects {inp}");
         }
         let x = f32_slice(x, lx, "pointwise conv")?;
         let hw = h * wd;
-        // The output starts as bias (+ residual), written once: no zeroing pass first.
-        let mut dst = Vec::with_capacity(n * out * hw);
-        for i in 0..n {
-            for (o, &b) in bias.iter().enumerate() {
-                match residual {
-                    Some(r) => {
-                        let r = &r[(i * out + o) * hw..(i * out + o + 1) * hw];
-                        dst.extend(r.iter().map(|v| v + b));
-                    }
-                    None => dst.extend(std::iter::repeat_n(b, hw)),
+        let relu6 = matches!(self.act, Activation::Relu6);
+        let threads = candle_core::utils::get_num_threads();
+        // SAFETY: apply_uninit writes each image's whole (out, hw) plane.
+        let dst = unsafe {
+            written_by(n * out * hw, |dst| {
+                for (i, plane) in dst.chunks_exact_mut(out * hw).enumerate() {
+                    let src = &x[i * inp * hw..(i + 1) * inp * hw];
+                    let res = residual.map(|r| &r[i * out * hw..(i + 1) * out * hw]);
+                    self.w.apply_uninit(src, hw, res, relu6, threads, plane);
                 }
-            }
-        }
-        for (i, plane) in dst.chunks_exact_mut(out * hw).enumerate() {
-            let threads = candle_core::utils::get_num_threads();
-            let parallelism = if threads > 1 {
-                Parallelism::Rayon(threads)
-            } else {
-                Parallelism::None
-            };
-            let src = &x[i * inp * hw..(i + 1) * inp * hw];
-            // SAFETY: dst is (out, hw), weight (out, inp) and src (inp, hw), all row-major and
-            // of exactly those sizes; the strides below describe them.
-            unsafe {
-                gemm::gemm(
-                    out,
-                    hw,
-                    inp,
-                    plane.as_mut_ptr(),
-                    1,
-                    hw as isize,
-                    true,
-                    weight.as_ptr(),
-                    1,
-                    inp as isize,
-                    src.as_ptr(),
-                    1,
-                    hw as isize,
-                    1.0,
-                    1.0,
-                    false,
-                    false,
-                    false,
-                    parallelism,
-                );
-            }
-            if let Activation::Relu6 = self.act {
-                for v in plane.iter_mut() {
-                    *v = v.clamp(0.0, 6.0);
-                }
-            }
-        }
+            })
+        };
         Ok((CpuStorage::F32(dst), Shape::from((n, out, h, wd))))
     }
 }
@@ -202,8 +158,8 @@ impl CustomOp2 for FusedOp<'_> {
     ) -> Result<(CpuStorage, Shape)> {
         let r = f32_slice(s2, l2, "pointwise conv")?;
         let (n, c, h, w) = l1.shape().dims4()?;
-        let expected = n * self.w.out * h * w;
-        if r.len() != expected || c != self.w.inp {
+        let expected = n * self.w.rows() * h * w;
+        if r.len() != expected || c != self.w.cols() {
             candle_core::bail!(
                 "pointwise conv: the residual has {} values, expected {expected}",
                 r.len()

@@ -7,11 +7,14 @@
 //! depthwise kernel does, and each output channel sums its k x k x C taps over them, every tap
 //! one long vectorised loop. Other devices keep candle's ops.
 
+use std::mem::MaybeUninit;
+
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
 use super::cpu_storage::f32_slice;
-use super::depthwise::{add_taps, clamp_out, same_padding, split_phases, Geometry};
+use super::cpu_storage::written_by;
+use super::depthwise::{accumulate, clamp_out, same_padding, split_phases, Geometry};
 
 /// `clamp(conv(x, w) + b, 0, 6)` with TF "same" padding.
 ///
@@ -65,30 +68,39 @@ impl CustomOp3 for DenseRelu6 {
         }
         let g = Geometry::new(h, wd, k, self.stride);
         let (plane, taps, per_channel) = (h * wd, c * k * k, g.phases_len());
-        let mut dst = vec![0f32; n * out * g.ho * g.wo];
-        for (image, dst) in dst.chunks_exact_mut(out * g.ho * g.wo).enumerate() {
-            // Padding and slack stay zero: split_phases writes only the picture.
-            let mut phases = vec![0f32; c * per_channel];
-            for (ch, ph) in phases.chunks_exact_mut(per_channel).enumerate() {
-                let src = &x[(image * c + ch) * plane..(image * c + ch + 1) * plane];
-                split_phases(&g, src, ph);
-            }
-            let job = |acc: &mut Vec<f32>, (o, dst): (usize, &mut [f32])| {
-                let kernel = &w[o * taps..(o + 1) * taps];
-                channel_relu6(&g, &phases, kernel, b[o], acc, dst);
-            };
-            let acc = || vec![0f32; g.acc_len()];
-            if super::parallel() {
-                dst.par_chunks_mut(g.ho * g.wo)
-                    .enumerate()
-                    .for_each_init(acc, job);
-            } else {
-                let mut a = acc();
-                dst.chunks_mut(g.ho * g.wo)
-                    .enumerate()
-                    .for_each(|item| job(&mut a, item));
-            }
-        }
+        // Every input channel's taps, channel after channel as in the weights, over the
+        // channels' phases laid end to end.
+        let offsets: Vec<usize> = (0..c)
+            .flat_map(|ch| g.offsets.iter().map(move |o| ch * per_channel + o))
+            .collect();
+        // SAFETY: every output channel's job writes its whole (ho, wo) plane (clamp_out).
+        let dst = unsafe {
+            written_by(n * out * g.ho * g.wo, |dst| {
+                for (image, dst) in dst.chunks_exact_mut(out * g.ho * g.wo).enumerate() {
+                    // Padding and slack stay zero: split_phases writes only the picture.
+                    let mut phases = vec![0f32; c * per_channel];
+                    for (ch, ph) in phases.chunks_exact_mut(per_channel).enumerate() {
+                        let src = &x[(image * c + ch) * plane..(image * c + ch + 1) * plane];
+                        split_phases(&g, src, ph);
+                    }
+                    let job = |acc: &mut Vec<f32>, (o, dst): (usize, &mut [MaybeUninit<f32>])| {
+                        let kernel = &w[o * taps..(o + 1) * taps];
+                        channel_relu6(&g, &phases, &offsets, kernel, b[o], acc, dst);
+                    };
+                    let acc = || vec![0f32; g.acc_len()];
+                    if super::parallel() {
+                        dst.par_chunks_mut(g.ho * g.wo)
+                            .enumerate()
+                            .for_each_init(acc, job);
+                    } else {
+                        let mut a = acc();
+                        dst.chunks_mut(g.ho * g.wo)
+                            .enumerate()
+                            .for_each(|item| job(&mut a, item));
+                    }
+                }
+            })
+        };
         Ok((CpuStorage::F32(dst), Shape::from((n, out, g.ho, g.wo))))
     }
 }
@@ -97,19 +109,42 @@ impl CustomOp3 for DenseRelu6 {
 fn channel_relu6(
     g: &Geometry,
     phases: &[f32],
+    offsets: &[usize],
     kernel: &[f32],
     bias: f32,
     acc: &mut [f32],
-    dst: &mut [f32],
+    dst: &mut [MaybeUninit<f32>],
 ) {
     #[cfg(target_arch = "x86_64")]
     {
-        if super::has_avx2_fma() {
-            // SAFETY: the features were just detected.
-            return unsafe { channel_relu6_avx2(g, phases, kernel, bias, acc, dst) };
+        use super::gemm_kernel::Isa;
+        match Isa::detect() {
+            // SAFETY: detect() only returns sets this CPU has.
+            Isa::Avx512 => {
+                return unsafe { channel_relu6_avx512(g, phases, offsets, kernel, bias, acc, dst) }
+            }
+            Isa::Avx2 => {
+                return unsafe { channel_relu6_avx2(g, phases, offsets, kernel, bias, acc, dst) }
+            }
+            Isa::Portable => {}
         }
     }
-    channel_relu6_body(g, phases, kernel, bias, acc, dst);
+    channel_relu6_body::<false>(g, phases, offsets, kernel, bias, acc, dst);
+}
+
+/// The same code compiled for AVX-512, so the tap loops run sixteen lanes wide.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn channel_relu6_avx512(
+    g: &Geometry,
+    phases: &[f32],
+    offsets: &[usize],
+    kernel: &[f32],
+    bias: f32,
+    acc: &mut [f32],
+    dst: &mut [MaybeUninit<f32>],
+) {
+    channel_relu6_body::<true>(g, phases, offsets, kernel, bias, acc, dst);
 }
 
 /// The same code compiled for AVX2 and FMA, so the tap loops run eight lanes wide.
@@ -118,32 +153,28 @@ fn channel_relu6(
 unsafe fn channel_relu6_avx2(
     g: &Geometry,
     phases: &[f32],
+    offsets: &[usize],
     kernel: &[f32],
     bias: f32,
     acc: &mut [f32],
-    dst: &mut [f32],
+    dst: &mut [MaybeUninit<f32>],
 ) {
-    channel_relu6_body(g, phases, kernel, bias, acc, dst);
+    channel_relu6_body::<true>(g, phases, offsets, kernel, bias, acc, dst);
 }
 
+/// All input channels' taps go through one pass over the accumulator.
 #[inline(always)]
-fn channel_relu6_body(
+fn channel_relu6_body<const FMA: bool>(
     g: &Geometry,
     phases: &[f32],
+    offsets: &[usize],
     kernel: &[f32],
     bias: f32,
     acc: &mut [f32],
-    dst: &mut [f32],
+    dst: &mut [MaybeUninit<f32>],
 ) {
-    let per_channel = g.phases_len();
-    let kk = kernel.len() / (phases.len() / per_channel).max(1);
     acc.fill(bias);
-    for (ph, w) in phases
-        .chunks_exact(per_channel)
-        .zip(kernel.chunks_exact(kk))
-    {
-        add_taps(g, ph, w, acc);
-    }
+    accumulate::<FMA>(kernel, offsets, phases, acc);
     clamp_out(g, acc, dst);
 }
 

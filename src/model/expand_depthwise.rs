@@ -1,0 +1,157 @@
+//! An MBConv block's expansion (1x1, ReLU6) and depthwise convolution (ReLU6) as one pass on
+//! the CPU.
+//!
+//! Run one after the other, the expansion writes its whole output, up to 96 x 112 x 112
+//! floats (4.8 MB, more than L2 holds), and the depthwise layer reads it back from memory.
+//! Here each thread expands eight channels at a time into a buffer that stays in L2 and
+//! convolves them straight away, so the expanded tensor never exists.
+
+use std::mem::MaybeUninit;
+
+use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape};
+use rayon::prelude::*;
+
+use super::cpu_storage::{f32_slice, written_by};
+use super::depthwise::{plane_relu6, Geometry, Scratch};
+use super::gemm_kernel::{PackedWeights, GROUP_ROWS};
+
+/// The fused op: apply it to x (N, C, H, W) with the depthwise weight (E, 1, k, k) and bias (E).
+pub struct ExpandDepthwise<'a> {
+    /// The expansion, C to E channels, folded and packed.
+    pub expand: &'a PackedWeights,
+    /// The depthwise stride.
+    pub stride: usize,
+}
+
+/// Per-thread buffers: one group of expanded channels, and the depthwise scratch.
+struct Buffers {
+    expanded: Vec<MaybeUninit<f32>>,
+    depthwise: Scratch,
+}
+
+impl CustomOp3 for ExpandDepthwise<'_> {
+    fn name(&self) -> &'static str {
+        "expand-depthwise-relu6"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (n, c, h, wd) = l1.shape().dims4()?;
+        let (e, _, k, _) = l2.shape().dims4()?;
+        let x = f32_slice(s1, l1, "expand-depthwise")?;
+        let w = f32_slice(s2, l2, "expand-depthwise")?;
+        let b = f32_slice(s3, l3, "expand-depthwise")?;
+        if c != self.expand.cols() || e != self.expand.rows() || b.len() != e {
+            candle_core::bail!(
+                "expand-depthwise: input has {c} channels, the expansion is {}x{}, the \
+                 depthwise weight has {e} channels and its bias {} values",
+                self.expand.rows(),
+                self.expand.cols(),
+                b.len()
+            );
+        }
+        let g = Geometry::new(h, wd, k, self.stride);
+        let (hw, out_plane) = (h * wd, g.ho * g.wo);
+        let buffers = || Buffers {
+            expanded: vec![MaybeUninit::new(0f32); GROUP_ROWS * hw],
+            depthwise: Scratch::new(&g),
+        };
+        let job = |x: &[f32], buf: &mut Buffers, (group, dst): (usize, &mut [MaybeUninit<f32>])| {
+            let first = group * GROUP_ROWS;
+            let rows = dst.len() / out_plane;
+            let expanded = &mut buf.expanded[..rows * hw];
+            self.expand
+                .apply_rows(x, hw, first..first + rows, true, expanded);
+            // SAFETY: apply_rows wrote all of `expanded`.
+            let expanded: &[f32] =
+                unsafe { &*(expanded as *const [MaybeUninit<f32>] as *const [f32]) };
+            for (r, plane) in dst.chunks_exact_mut(out_plane).enumerate() {
+                let ch = first + r;
+                plane_relu6(
+                    &g,
+                    &expanded[r * hw..(r + 1) * hw],
+                    &w[ch * k * k..(ch + 1) * k * k],
+                    b[ch],
+                    &mut buf.depthwise,
+                    plane,
+                );
+            }
+        };
+        // SAFETY: every group writes its whole chunk: each of its planes through plane_relu6.
+        let out = unsafe {
+            written_by(n * e * out_plane, |out| {
+                for (i, image) in out.chunks_exact_mut(e * out_plane).enumerate() {
+                    let x = &x[i * c * hw..(i + 1) * c * hw];
+                    if super::parallel() {
+                        image
+                            .par_chunks_mut(GROUP_ROWS * out_plane)
+                            .enumerate()
+                            .for_each_init(buffers, |buf, item| job(x, buf, item));
+                    } else {
+                        let mut buf = buffers();
+                        image
+                            .chunks_mut(GROUP_ROWS * out_plane)
+                            .enumerate()
+                            .for_each(|item| job(x, &mut buf, item));
+                    }
+                }
+            })
+        };
+        Ok((CpuStorage::F32(out), Shape::from((n, e, g.ho, g.wo))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::depthwise::depthwise_relu6;
+    use crate::model::gemm_kernel::Isa;
+    use candle_core::{Device, Tensor};
+
+    #[test]
+    fn fused_matches_expansion_then_depthwise() -> Result<()> {
+        let dev = Device::Cpu;
+        // Expanded channels that are and are not a whole number of groups; both strides.
+        for (n, c, e, h, k, s) in [
+            (2, 4, 12, 9, 3, 1),
+            (1, 6, 24, 14, 5, 2),
+            (1, 3, 8, 7, 3, 2),
+        ] {
+            let x = Tensor::randn(0f32, 1.0, (n, c, h, h + 1), &dev)?;
+            let ew = Tensor::randn(0f32, 0.5, (e, c), &dev)?;
+            let eb = Tensor::randn(0f32, 0.5, e, &dev)?;
+            let dw = Tensor::randn(0f32, 0.5, (e, 1, k, k), &dev)?;
+            let db = Tensor::randn(0f32, 0.5, e, &dev)?;
+            for isa in Isa::available() {
+                let packed =
+                    PackedWeights::new(isa, &ew.flatten_all()?.to_vec1()?, &eb.to_vec1()?, e, c);
+                let fused = x.apply_op3_no_bwd(
+                    &dw,
+                    &db,
+                    &ExpandDepthwise {
+                        expand: &packed,
+                        stride: s,
+                    },
+                )?;
+                let expanded = ew
+                    .broadcast_left(n)?
+                    .matmul(&x.reshape((n, c, h * (h + 1)))?)?
+                    .broadcast_add(&eb.reshape((1, e, 1))?)?
+                    .clamp(0f32, 6f32)?
+                    .reshape((n, e, h, h + 1))?;
+                let separate = depthwise_relu6(&expanded, &dw, &db, s)?;
+                assert_eq!(fused.dims(), separate.dims());
+                let diff = (fused - separate)?.abs()?.max_all()?.to_scalar::<f32>()?;
+                assert!(diff < 1e-4, "{isa:?} e={e} k={k} s={s}: {diff}");
+            }
+        }
+        Ok(())
+    }
+}
