@@ -301,11 +301,9 @@ impl StepDecoder for Stepper<'_> {
     }
 
     fn step(&self, tokens: &[u32], state: &DecoderState) -> Result<(Vec<f32>, DecoderState)> {
-        super::on_pool(|| {
-            let t = Tensor::from_slice(tokens, tokens.len(), self.device)?;
-            let (log_probs, state) = self.decoder.step_tensor(&t, state)?;
-            Ok((log_probs.flatten_all()?.to_vec1::<f32>()?, state))
-        })
+        let t = Tensor::from_slice(tokens, tokens.len(), self.device)?;
+        let (log_probs, state) = self.decoder.step_tensor(&t, state)?;
+        Ok((log_probs.flatten_all()?.to_vec1::<f32>()?, state))
     }
 
     fn select(&self, state: &DecoderState, rows: &[usize]) -> Result<DecoderState> {

@@ -7,7 +7,6 @@
 use std::mem::MaybeUninit;
 
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
-use rayon::prelude::*;
 
 use super::cpu_storage::{f32_slice, written_by};
 
@@ -73,16 +72,9 @@ impl CustomOp3 for DepthwiseRelu6 {
         // SAFETY: every plane's job writes its whole (ho, wo) chunk (clamp_out).
         let out = unsafe {
             written_by(n * c * ho * wo, |out| {
-                if super::parallel() {
-                    out.par_chunks_mut(ho * wo)
-                        .enumerate()
-                        .for_each_init(scratch, job);
-                } else {
-                    let mut s = scratch();
-                    out.chunks_mut(ho * wo)
-                        .enumerate()
-                        .for_each(|item| job(&mut s, item));
-                }
+                super::team::for_each_chunk_mut(out, ho * wo, scratch, |s, plane, dst| {
+                    job(s, (plane, dst))
+                });
             })
         };
         Ok((CpuStorage::F32(out), Shape::from((n, c, ho, wo))))

@@ -218,7 +218,7 @@ impl EfficientNetLite0 {
 
     /// Runs a normalised (N, 3, H, W) batch through the network.
     pub fn forward(&self, x: &Tensor) -> Result<EncoderOutput> {
-        super::on_pool(|| self.forward_marked(x, &mut |_: &str| {}))
+        self.forward_marked(x, &mut |_: &str| {})
     }
 
     /// The forward pass, timing each layer (CPU ops finish before they return, so the clock

@@ -9,7 +9,6 @@
 use std::mem::MaybeUninit;
 
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape};
-use rayon::prelude::*;
 
 use super::cpu_storage::{f32_slice, written_by};
 use super::depthwise::{plane_relu6, Geometry, Scratch};
@@ -89,18 +88,12 @@ impl CustomOp3 for ExpandDepthwise<'_> {
             written_by(n * e * out_plane, |out| {
                 for (i, image) in out.chunks_exact_mut(e * out_plane).enumerate() {
                     let x = &x[i * c * hw..(i + 1) * c * hw];
-                    if super::parallel() {
-                        image
-                            .par_chunks_mut(GROUP_ROWS * out_plane)
-                            .enumerate()
-                            .for_each_init(buffers, |buf, item| job(x, buf, item));
-                    } else {
-                        let mut buf = buffers();
-                        image
-                            .chunks_mut(GROUP_ROWS * out_plane)
-                            .enumerate()
-                            .for_each(|item| job(x, &mut buf, item));
-                    }
+                    super::team::for_each_chunk_mut(
+                        image,
+                        GROUP_ROWS * out_plane,
+                        buffers,
+                        |buf, group, dst| job(x, buf, (group, dst)),
+                    );
                 }
             })
         };

@@ -12,8 +12,6 @@
 use std::mem::MaybeUninit;
 use std::sync::OnceLock;
 
-use rayon::prelude::*;
-
 /// The instruction set the pointwise kernels use on this CPU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Isa {
@@ -134,7 +132,7 @@ impl PackedWeights {
     }
 
     /// `out = act(W · x + b (+ residual))` for one image: x is (K, n), out and residual
-    /// (M, n), all row-major. `threads` > 1 splits the work over rayon's pool.
+    /// (M, n), all row-major. `threads` > 1 splits the work over the kernel team.
     pub fn apply(
         &self,
         x: &[f32],
@@ -198,7 +196,7 @@ impl PackedWeights {
         let panels = self.m.div_ceil(self.mr);
         let tiles = n.div_ceil(nr);
         let macs = self.m * self.k * n;
-        // Below about 100k multiply-adds a rayon hand-off costs more than it saves.
+        // Below about 100k multiply-adds a hand-off to another thread costs more than it saves.
         if threads <= 1 || macs < 100_000 {
             // SAFETY: the whole output, one job.
             unsafe { job.run(0..panels, 0..tiles) };
@@ -208,14 +206,14 @@ impl PackedWeights {
         // because each column of tiles then reads its own part of X.
         if tiles >= 2 * threads {
             let per = tiles.div_ceil(threads * 2);
-            (0..tiles.div_ceil(per)).into_par_iter().for_each(|j| {
+            super::team::for_each(tiles.div_ceil(per), |j| {
                 let cols = j * per..((j + 1) * per).min(tiles);
                 // SAFETY: jobs cover disjoint columns of the output.
                 unsafe { job.run(0..panels, cols) };
             });
         } else {
             let per = panels.div_ceil(threads * 2).max(1);
-            (0..panels.div_ceil(per)).into_par_iter().for_each(|j| {
+            super::team::for_each(panels.div_ceil(per), |j| {
                 let rows = j * per..((j + 1) * per).min(panels);
                 // SAFETY: jobs cover disjoint rows of the output.
                 unsafe { job.run(rows, 0..tiles) };
@@ -512,7 +510,7 @@ impl Tile {
 /// `inline(always)` and carry no target features themselves: they are inlined into the
 /// `target_feature` entry points above, which is where the instructions become legal.
 #[cfg(target_arch = "x86_64")]
-mod lanes {
+pub(super) mod lanes {
     use std::arch::x86_64::*;
 
     /// A vector of f32 lanes.

@@ -12,6 +12,7 @@ pub mod pointwise;
 pub mod sentences;
 pub mod skinny;
 pub mod stem;
+mod team;
 pub mod weights;
 
 /// Whether this x86-64 CPU has AVX2 and FMA, which every eight-lane kernel here needs.
@@ -32,23 +33,6 @@ use crate::vocab::Vocab;
 use crate::{Error, Result};
 use sentences::TrainingSentences;
 use weights::Weights;
-
-/// Whether the CPU kernels split their work across rayon's threads (more than one in use).
-pub(crate) fn parallel() -> bool {
-    candle_core::utils::get_num_threads() > 1
-}
-
-/// Runs `f` on a thread of rayon's pool when more than one thread is in use, so the parallel
-/// kernels inside it share out work from there: called from outside the pool, every kernel
-/// would wake a pool thread and put the caller to sleep until it is done, which on a busy
-/// machine costs a scheduler wait per layer. With one thread `f` runs here, with no pool.
-pub(crate) fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    if parallel() {
-        rayon::scope(|_| f())
-    } else {
-        f()
-    }
-}
 
 /// Loads the encoder from a model's files.
 pub fn load_encoder(files: &ModelFiles, device: &Device) -> Result<EfficientNetLite0> {

@@ -8,7 +8,6 @@
 //! in f16 here ([`HalfMatrix`]): half the bytes per step, and the same values exactly.
 
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
-use rayon::prelude::*;
 
 use super::cpu_storage::f32_slice;
 
@@ -78,7 +77,7 @@ pub fn linear_half(x: &Tensor, w: &HalfMatrix, b: &Tensor) -> Result<Tensor> {
     Tensor::from_vec(out, (m, n), &candle_core::Device::Cpu)
 }
 
-/// Output rows handed to one task: enough work to amortise rayon's cost.
+/// Output rows handed to one job: enough work to amortise handing it to another thread.
 const CHUNK: usize = 64;
 
 impl CustomOp3 for FewRows {
@@ -126,11 +125,12 @@ fn rows_times<W: Weight>(x: &[f32], m: usize, k: usize, w: &[W], b: &[f32]) -> V
             }
         }
     };
-    if super::parallel() {
-        out_t.par_chunks_mut(CHUNK * m).enumerate().for_each(job);
-    } else {
-        out_t.chunks_mut(CHUNK * m).enumerate().for_each(job);
-    }
+    super::team::for_each_chunk_mut(
+        &mut out_t,
+        CHUNK * m,
+        || (),
+        |_, chunk, dst| job((chunk, dst)),
+    );
     let mut out = vec![0f32; m * n];
     for (row, outs) in out_t.chunks_exact(m).enumerate() {
         for (j, &v) in outs.iter().enumerate() {
