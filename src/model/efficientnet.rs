@@ -7,6 +7,7 @@
 
 use candle_core::{DType, Device, Module, Tensor, D};
 
+use super::blocked::{self, BlockedDepthwise, BlockedMap, BlockedPointwise};
 use super::depthwise::depthwise_relu6;
 use super::expand_depthwise::ExpandDepthwise;
 use super::pointwise::{Activation, Pointwise};
@@ -71,7 +72,49 @@ impl FoldedConv {
     fn pointwise(&self) -> Result<Pointwise> {
         Ok(Pointwise::new(&self.weight, &self.bias)?)
     }
+
+    /// This 1x1 convolution packed for channel-blocked maps, where the CPU and the channel
+    /// counts allow.
+    fn blocked_pointwise(&self) -> Result<Option<BlockedPointwise>> {
+        if !self.weight.device().is_cpu() || !blocked::available() {
+            return Ok(None);
+        }
+        let (m, k) = (self.weight.dim(0)?, self.weight.dim(1)?);
+        let (w, b) = self.host_values()?;
+        Ok(BlockedPointwise::new(&w, &b, m, k))
+    }
+
+    /// This depthwise convolution packed for channel-blocked maps, where allowed.
+    fn blocked_depthwise(&self, stride: usize) -> Result<Option<BlockedDepthwise>> {
+        if !self.weight.device().is_cpu() || !blocked::available() {
+            return Ok(None);
+        }
+        let (c, k) = (self.weight.dim(0)?, self.weight.dim(2)?);
+        let (w, b) = self.host_values()?;
+        Ok(BlockedDepthwise::new(&w, &b, c, k, stride))
+    }
+
+    fn host_values(&self) -> Result<(Vec<f32>, Vec<f32>)> {
+        Ok((
+            self.weight
+                .to_dtype(DType::F32)?
+                .flatten_all()?
+                .to_vec1::<f32>()?,
+            self.bias.to_dtype(DType::F32)?.to_vec1::<f32>()?,
+        ))
+    }
 }
+
+/// A block's layers packed for channel-blocked maps.
+struct BlockedLayers {
+    expand: Option<BlockedPointwise>,
+    depthwise: BlockedDepthwise,
+    project: BlockedPointwise,
+}
+
+/// Pictures at most this many pixels per plane run the blocked layers (14 x 14 and 7 x 7
+/// for a 224 x 224 input): below it, planes are too small for vectors along pixels.
+const BLOCKED_PIXELS: usize = 196;
 
 struct MbConv {
     expand: Option<Pointwise>,
@@ -79,9 +122,44 @@ struct MbConv {
     project: Pointwise,
     stride: usize,
     residual: bool,
+    blocked: Option<BlockedLayers>,
 }
 
 impl MbConv {
+    /// The block on channel-blocked maps, one per image (the caller checked `blocked`).
+    fn forward_blocked(
+        &self,
+        maps: Vec<BlockedMap>,
+        mark: &mut dyn FnMut(&str),
+    ) -> Result<Vec<BlockedMap>> {
+        let Some(b) = &self.blocked else {
+            return Err(crate::Error::Other(
+                "a block without blocked layers was asked to run them".into(),
+            ));
+        };
+        let expanded: Option<Vec<BlockedMap>> = b
+            .expand
+            .as_ref()
+            .map(|e| maps.iter().map(|m| e.apply(m, None, true)).collect());
+        if expanded.is_some() {
+            mark("expand 1x1");
+        }
+        let h: Vec<BlockedMap> = expanded
+            .as_ref()
+            .unwrap_or(&maps)
+            .iter()
+            .map(|m| b.depthwise.apply(m))
+            .collect();
+        mark("depthwise");
+        let out = h
+            .iter()
+            .zip(&maps)
+            .map(|(m, x)| b.project.apply(m, self.residual.then_some(x), false))
+            .collect();
+        mark("project 1x1");
+        Ok(out)
+    }
+
     /// Runs the block, calling `mark` after each of its layers with the layer's name.
     fn forward_marked(&self, x: &Tensor, mark: &mut dyn FnMut(&str)) -> Result<Tensor> {
         let fused = match self.expand.as_ref().and_then(|e| e.packed()) {
@@ -151,6 +229,9 @@ pub struct EfficientNetLite0 {
     stem: FoldedConv,
     blocks: Vec<MbConv>,
     head: Pointwise,
+    head_blocked: Option<BlockedPointwise>,
+    /// The first block that can run on channel-blocked maps (all after it can too).
+    blocked_from: Option<usize>,
     fc: candle_nn::Linear,
 }
 
@@ -169,15 +250,12 @@ impl EfficientNetLite0 {
                 let expand_conv = if expand == 1 {
                     None
                 } else {
-                    Some(
-                        FoldedConv::load(
-                            w,
-                            &format!("{p}._expand_conv"),
-                            &format!("{p}._bn0"),
-                            [mid, in_ch, 1, 1],
-                        )?
-                        .pointwise()?,
-                    )
+                    Some(FoldedConv::load(
+                        w,
+                        &format!("{p}._expand_conv"),
+                        &format!("{p}._bn0"),
+                        [mid, in_ch, 1, 1],
+                    )?)
                 };
                 let depthwise = FoldedConv::load(
                     w,
@@ -190,20 +268,48 @@ impl EfficientNetLite0 {
                     &format!("{p}._project_conv"),
                     &format!("{p}._bn2"),
                     [out_ch, mid, 1, 1],
-                )?
-                .pointwise()?;
+                )?;
+                let blocked = match (
+                    expand_conv
+                        .as_ref()
+                        .map(|e| e.blocked_pointwise())
+                        .transpose()?,
+                    depthwise.blocked_depthwise(stride)?,
+                    project.blocked_pointwise()?,
+                ) {
+                    (expand, Some(depthwise), Some(project))
+                        if expand.is_some() == expand_conv.is_some() =>
+                    {
+                        Some(BlockedLayers {
+                            expand: expand.flatten(),
+                            depthwise,
+                            project,
+                        })
+                    }
+                    _ => None,
+                };
                 blocks.push(MbConv {
-                    expand: expand_conv,
+                    expand: expand_conv.as_ref().map(|e| e.pointwise()).transpose()?,
                     depthwise,
-                    project,
+                    project: project.pointwise()?,
                     stride,
                     residual: stride == 1 && in_ch == out_ch,
+                    blocked,
                 });
                 in_ch = out_ch;
             }
         }
-        let head =
-            FoldedConv::load(w, "_conv_head", "_bn1", [FEATURE_DIM, in_ch, 1, 1])?.pointwise()?;
+        let head = FoldedConv::load(w, "_conv_head", "_bn1", [FEATURE_DIM, in_ch, 1, 1])?;
+        let head_blocked = head.blocked_pointwise()?;
+        let head = head.pointwise()?;
+        // The blocked layers run from the first block after which every block, and the
+        // head, has them.
+        let blocked_from = head_blocked.as_ref().map(|_| {
+            blocks
+                .iter()
+                .rposition(|b| b.blocked.is_none())
+                .map_or(0, |last| last + 1)
+        });
         let fc = candle_nn::Linear::new(
             w.get("_fc.weight", &[CLASSES, FEATURE_DIM])?,
             Some(w.get("_fc.bias", &[CLASSES])?),
@@ -212,6 +318,8 @@ impl EfficientNetLite0 {
             stem,
             blocks,
             head,
+            head_blocked,
+            blocked_from,
             fc,
         })
     }
@@ -241,13 +349,16 @@ impl EfficientNetLite0 {
         let mut y = conv_relu6(x, &self.stem.weight, &self.stem.bias, 2)?;
         mark("stem 3x3");
         for (i, block) in self.blocks.iter().enumerate() {
-            let shape = y
-                .dims()
-                .iter()
-                .skip(1)
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>();
-            let label = format!("block {i:2} ({})", shape.join("x"));
+            let (_, c, h, w) = y.dims4()?;
+            let label = format!("block {i:2} ({c}x{h}x{w})");
+            let blocked = self.blocked_from.is_some_and(|from| i >= from)
+                && h * w <= BLOCKED_PIXELS
+                && y.device().is_cpu()
+                && y.dtype() == DType::F32;
+            if blocked {
+                let features = self.blocked_tail(&y, i, mark)?;
+                return Ok(EncoderOutput { features });
+            }
             y = block.forward_marked(&y, &mut |layer: &str| mark(&format!("{label} {layer}")))?;
         }
         let y = self.head.forward(&y, Activation::Relu6, None)?;
@@ -255,6 +366,33 @@ impl EfficientNetLite0 {
         let features = y.mean(D::Minus1)?.mean(D::Minus1)?;
         mark("pool");
         Ok(EncoderOutput { features })
+    }
+
+    /// Blocks `first..`, the head and the pooling on channel-blocked maps: the pooled
+    /// features (N, 1280).
+    fn blocked_tail(&self, y: &Tensor, first: usize, mark: &mut dyn FnMut(&str)) -> Result<Tensor> {
+        let (n, c, h, w) = y.dims4()?;
+        let values = y.flatten_all()?.to_vec1::<f32>()?;
+        let mut maps: Vec<BlockedMap> = values
+            .chunks_exact(c * h * w)
+            .map(|image| BlockedMap::from_nchw(image, c, h, w))
+            .collect();
+        mark("to blocked layout");
+        for (i, block) in self.blocks.iter().enumerate().skip(first) {
+            let (c, h, w) = maps[0].dims();
+            let label = format!("block {i:2} ({c}x{h}x{w}, blocked)");
+            maps = block
+                .forward_blocked(maps, &mut |layer: &str| mark(&format!("{label} {layer}")))?;
+        }
+        let head = self
+            .head_blocked
+            .as_ref()
+            .ok_or_else(|| crate::Error::Other("the head has no blocked layer".into()))?;
+        let maps: Vec<BlockedMap> = maps.iter().map(|m| head.apply(m, None, true)).collect();
+        mark("head 1x1");
+        let features: Vec<f32> = maps.iter().flat_map(|m| m.channel_means()).collect();
+        mark("pool");
+        Ok(Tensor::from_vec(features, (n, FEATURE_DIM), y.device())?)
     }
 
     /// ImageNet class logits (N, 1000) for pooled features; captioning never needs them,

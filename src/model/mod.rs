@@ -1,5 +1,6 @@
 //! The Show-and-Tell model: a frozen EfficientNet-Lite0 encoder and an LSTM decoder.
 
+mod blocked;
 pub mod config;
 mod cpu_storage;
 pub mod decoder;

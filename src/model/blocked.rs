@@ -1,0 +1,565 @@
+//! The encoder's small late layers in a channel-blocked layout (NCHW16c), on x86.
+//!
+//! From 14 x 14 pixels down, a plane has 196 or 49 values: vectors laid along pixels
+//! (NCHW) end a row of 49 with one lane in use of sixteen, and a 7 x 7 depthwise plane is
+//! mostly padding and set-up. Laid out as blocks of 16 channels, one vector holds 16 channels
+//! of one pixel: the 1x1 convolutions broadcast an input value and multiply a vector of 16
+//! output channels' weights, the depthwise convolutions multiply a vector of 16 channels'
+//! taps, and every lane is used whatever the picture size. The sums run in the same order as
+//! the NCHW kernels', so the results are the same.
+
+use super::gemm_kernel::lanes::{self, Lanes};
+use super::gemm_kernel::Isa;
+use super::team::{self, SendPtr};
+
+/// Channels per block.
+pub(super) const CB: usize = 16;
+
+/// One image's activations as (C / 16, H * W, 16).
+pub(super) struct BlockedMap {
+    data: Vec<f32>,
+    c: usize,
+    h: usize,
+    w: usize,
+}
+
+impl BlockedMap {
+    /// Re-lays one (C, H, W) image; `c` must be a multiple of 16.
+    pub(super) fn from_nchw(x: &[f32], c: usize, h: usize, w: usize) -> Self {
+        assert!(
+            c.is_multiple_of(CB) && x.len() == c * h * w,
+            "{c}x{h}x{w} input"
+        );
+        let hw = h * w;
+        let mut data = vec![0f32; x.len()];
+        for (ch, plane) in x.chunks_exact(hw).enumerate() {
+            let block = &mut data[(ch / CB) * hw * CB..(ch / CB + 1) * hw * CB];
+            for (p, &v) in plane.iter().enumerate() {
+                block[p * CB + ch % CB] = v;
+            }
+        }
+        Self { data, c, h, w }
+    }
+
+    /// Back to (C, H, W).
+    #[cfg(test)]
+    pub(super) fn to_nchw(&self) -> Vec<f32> {
+        let hw = self.h * self.w;
+        let mut out = vec![0f32; self.data.len()];
+        for (ch, plane) in out.chunks_exact_mut(hw).enumerate() {
+            let block = &self.data[(ch / CB) * hw * CB..(ch / CB + 1) * hw * CB];
+            for (p, v) in plane.iter_mut().enumerate() {
+                *v = block[p * CB + ch % CB];
+            }
+        }
+        out
+    }
+
+    /// The mean of each channel over the pixels: the mean of each row, then of the rows, as
+    /// the NCHW path pools.
+    pub(super) fn channel_means(&self) -> Vec<f32> {
+        let hw = self.h * self.w;
+        let mut out = vec![0f32; self.c];
+        for (ch, o) in out.iter_mut().enumerate() {
+            let block = &self.data[(ch / CB) * hw * CB..(ch / CB + 1) * hw * CB];
+            let mut total = 0f32;
+            for y in 0..self.h {
+                let mut row = 0f32;
+                for x in 0..self.w {
+                    row += block[(y * self.w + x) * CB + ch % CB];
+                }
+                total += row / self.w as f32;
+            }
+            *o = total / self.h as f32;
+        }
+        out
+    }
+
+    /// Channels, height and width.
+    pub(super) fn dims(&self) -> (usize, usize, usize) {
+        (self.c, self.h, self.w)
+    }
+
+    /// A map of zeros, for a kernel to write.
+    fn zeros(c: usize, h: usize, w: usize) -> Self {
+        Self {
+            data: vec![0f32; c * h * w],
+            c,
+            h,
+            w,
+        }
+    }
+}
+
+/// Whether this CPU has a blocked kernel set.
+pub(super) fn available() -> bool {
+    Isa::detect() != Isa::Portable
+}
+
+/// A 1x1 convolution packed for blocked maps: weights as (M / 16, K, 16), so the 16 output
+/// channels of one block and one input channel are one vector.
+pub(super) struct BlockedPointwise {
+    m: usize,
+    k: usize,
+    data: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl BlockedPointwise {
+    /// Packs W (`m` x `k`, row-major); `None` unless both are multiples of 16.
+    pub(super) fn new(weight: &[f32], bias: &[f32], m: usize, k: usize) -> Option<Self> {
+        if !m.is_multiple_of(CB) || !k.is_multiple_of(CB) || weight.len() != m * k {
+            return None;
+        }
+        let mut data = vec![0f32; m * k];
+        for (o, row) in weight.chunks_exact(k).enumerate() {
+            for (kk, &v) in row.iter().enumerate() {
+                data[(o / CB) * k * CB + kk * CB + o % CB] = v;
+            }
+        }
+        Some(Self {
+            m,
+            k,
+            data,
+            bias: bias.to_vec(),
+        })
+    }
+
+    /// `act(W · x + b (+ residual))`.
+    pub(super) fn apply(
+        &self,
+        x: &BlockedMap,
+        residual: Option<&BlockedMap>,
+        relu6: bool,
+    ) -> BlockedMap {
+        assert_eq!(x.c, self.k, "pointwise input channels");
+        let mut out = BlockedMap::zeros(self.m, x.h, x.w);
+        if let Some(r) = residual {
+            assert_eq!(r.data.len(), out.data.len(), "residual size");
+        }
+        let isa = Isa::detect();
+        let job = PointwiseJob {
+            w: self,
+            x: &x.data,
+            pixels: x.h * x.w,
+            residual: residual.map(|r| r.data.as_slice()),
+            relu6,
+            out: SendPtr::new(out.data.as_mut_ptr()),
+        };
+        // Jobs of 32 output channels with AVX-512 (two vectors), 16 with AVX2 (two vectors),
+        // each with every pixel.
+        let per = if isa == Isa::Avx512 { 2 * CB } else { CB };
+        team::for_each(self.m.div_ceil(per), |t| {
+            let channels = t * per..((t + 1) * per).min(self.m);
+            // SAFETY: detect() returned a set this CPU has; jobs write disjoint channels.
+            unsafe {
+                match isa {
+                    Isa::Avx512 => job.run_avx512(channels),
+                    _ => job.run_avx2(channels),
+                }
+            }
+        });
+        out
+    }
+}
+
+struct PointwiseJob<'a> {
+    w: &'a BlockedPointwise,
+    x: &'a [f32],
+    pixels: usize,
+    residual: Option<&'a [f32]>,
+    relu6: bool,
+    out: SendPtr<f32>,
+}
+
+impl PointwiseJob<'_> {
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    unsafe fn run_avx512(&self, channels: std::ops::Range<usize>) {
+        // SAFETY: forwarded.
+        unsafe { self.run_with::<lanes::Avx512, 12>(channels) }
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn run_avx2(&self, channels: std::ops::Range<usize>) {
+        // SAFETY: forwarded.
+        unsafe { self.run_with::<lanes::Avx2, 6>(channels) }
+    }
+
+    /// Output channels `channels` (one or two vectors) for every pixel, `P` pixels at a time,
+    /// then 4, then 1.
+    #[inline(always)]
+    unsafe fn run_with<L: Lanes, const P: usize>(&self, channels: std::ops::Range<usize>) {
+        let vectors = channels.len() / L::W;
+        let mut p = 0;
+        // SAFETY (all calls): p + pixels fit, channels are whole vectors inside M.
+        unsafe {
+            while p < self.pixels {
+                let left = self.pixels - p;
+                let step = if left >= P {
+                    P
+                } else if left >= 4 {
+                    4
+                } else {
+                    1
+                };
+                match (vectors, step) {
+                    (2, s) if s == P => self.tile::<L, 2, P>(channels.start, p),
+                    (2, 4) => self.tile::<L, 2, 4>(channels.start, p),
+                    (2, _) => self.tile::<L, 2, 1>(channels.start, p),
+                    (1, s) if s == P => self.tile::<L, 1, P>(channels.start, p),
+                    (1, 4) => self.tile::<L, 1, 4>(channels.start, p),
+                    (1, _) => self.tile::<L, 1, 1>(channels.start, p),
+                    _ => unreachable!("a job has one or two vectors of channels"),
+                }
+                p += step;
+            }
+        }
+    }
+
+    /// `NV` vectors of output channels from `o` by `P` pixels from `p`, in registers.
+    #[inline(always)]
+    unsafe fn tile<L: Lanes, const NV: usize, const P: usize>(&self, o: usize, p: usize) {
+        let (k, n) = (self.w.k, self.pixels);
+        // Where channel `ch`'s lane sits for pixel `px` in a blocked map of `n` pixels.
+        let at = |ch: usize, px: usize| (ch / CB) * n * CB + px * CB + ch % CB;
+        // SAFETY: every index below is inside its map or the packed weights (callers keep
+        // o + NV * W <= M and p + P <= n).
+        unsafe {
+            let mut acc = [[L::zero(); NV]; P];
+            let w = self.w.data.as_ptr();
+            let x = self.x.as_ptr();
+            for kk in 0..k {
+                let mut wv = [L::zero(); NV];
+                for (v, r) in wv.iter_mut().enumerate() {
+                    let ch = o + v * L::W;
+                    *r = L::load(w.add((ch / CB) * k * CB + kk * CB + ch % CB));
+                }
+                let xk = x.add(at(kk, p));
+                for (j, row) in acc.iter_mut().enumerate() {
+                    let xb = L::splat(*xk.add(j * CB));
+                    for (v, w) in wv.iter().enumerate() {
+                        row[v] = L::fma(xb, *w, row[v]);
+                    }
+                }
+            }
+            let out = self.out.get();
+            let mut bias = [L::zero(); NV];
+            for (v, b) in bias.iter_mut().enumerate() {
+                *b = L::load(self.w.bias.as_ptr().add(o + v * L::W));
+            }
+            for (j, row) in acc.iter().enumerate() {
+                for (v, &sum) in row.iter().enumerate() {
+                    let i = at(o + v * L::W, p + j);
+                    let mut y = L::add(sum, bias[v]);
+                    if let Some(r) = self.residual {
+                        y = L::add(y, L::load(r.as_ptr().add(i)));
+                    }
+                    if self.relu6 {
+                        y = L::clamp6(y);
+                    }
+                    L::store(out.add(i), y);
+                }
+            }
+        }
+    }
+}
+
+/// A depthwise k x k convolution with TF "same" padding, bias and ReLU6, for blocked maps:
+/// taps as (C / 16, k * k, 16).
+pub(super) struct BlockedDepthwise {
+    c: usize,
+    k: usize,
+    stride: usize,
+    taps: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl BlockedDepthwise {
+    /// Packs (C, 1, k, k) weights; `None` unless C is a multiple of 16.
+    pub(super) fn new(
+        weight: &[f32],
+        bias: &[f32],
+        c: usize,
+        k: usize,
+        stride: usize,
+    ) -> Option<Self> {
+        if !c.is_multiple_of(CB) || weight.len() != c * k * k || bias.len() != c {
+            return None;
+        }
+        let mut taps = vec![0f32; c * k * k];
+        for (ch, kernel) in weight.chunks_exact(k * k).enumerate() {
+            for (t, &v) in kernel.iter().enumerate() {
+                taps[(ch / CB) * k * k * CB + t * CB + ch % CB] = v;
+            }
+        }
+        Some(Self {
+            c,
+            k,
+            stride,
+            taps,
+            bias: bias.to_vec(),
+        })
+    }
+
+    /// `clamp(depthwise(x) + b, 0, 6)`.
+    pub(super) fn apply(&self, x: &BlockedMap) -> BlockedMap {
+        assert_eq!(x.c, self.c, "depthwise channels");
+        let (k, s) = (self.k, self.stride);
+        let (pt, pb, ho) = super::depthwise::same_padding(x.h, k, s);
+        let (pl, pr, wo) = super::depthwise::same_padding(x.w, k, s);
+        let g = PadGeometry {
+            h: x.h,
+            w: x.w,
+            pt,
+            pl,
+            hp: x.h + pt + pb,
+            wp: x.w + pl + pr,
+            ho,
+            wo,
+        };
+        let mut out = BlockedMap::zeros(self.c, ho, wo);
+        let isa = Isa::detect();
+        let dst = SendPtr::new(out.data.as_mut_ptr());
+        team::for_each_init(
+            self.c / CB,
+            || vec![0f32; g.hp * g.wp * CB],
+            |padded, b| {
+                let src = &x.data[b * x.h * x.w * CB..(b + 1) * x.h * x.w * CB];
+                g.pad(src, padded);
+                // SAFETY: detect() returned a set this CPU has; each job writes its own block.
+                unsafe {
+                    let out = dst.get().add(b * ho * wo * CB);
+                    match isa {
+                        Isa::Avx512 => self.block_avx512(&g, padded, b, out),
+                        _ => self.block_avx2(&g, padded, b, out),
+                    }
+                }
+            },
+        );
+        out
+    }
+
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    unsafe fn block_avx512(&self, g: &PadGeometry, padded: &[f32], b: usize, out: *mut f32) {
+        // SAFETY: forwarded.
+        unsafe { self.block_with::<lanes::Avx512, 1, 8>(g, padded, b, out) }
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn block_avx2(&self, g: &PadGeometry, padded: &[f32], b: usize, out: *mut f32) {
+        // SAFETY: forwarded.
+        unsafe { self.block_with::<lanes::Avx2, 2, 4>(g, padded, b, out) }
+    }
+
+    /// One channel block: each output row `X` pixels at a time (then 4, 2, 1).
+    #[inline(always)]
+    unsafe fn block_with<L: Lanes, const NV: usize, const X: usize>(
+        &self,
+        g: &PadGeometry,
+        padded: &[f32],
+        b: usize,
+        out: *mut f32,
+    ) {
+        for oy in 0..g.ho {
+            let mut ox = 0;
+            while ox < g.wo {
+                let left = g.wo - ox;
+                // SAFETY (all calls): ox + step <= wo.
+                unsafe {
+                    if left >= X {
+                        self.pixels::<L, NV, X>(g, padded, b, oy, ox, out);
+                        ox += X;
+                    } else if left >= 4 {
+                        self.pixels::<L, NV, 4>(g, padded, b, oy, ox, out);
+                        ox += 4;
+                    } else if left >= 2 {
+                        self.pixels::<L, NV, 2>(g, padded, b, oy, ox, out);
+                        ox += 2;
+                    } else {
+                        self.pixels::<L, NV, 1>(g, padded, b, oy, ox, out);
+                        ox += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Output pixels `ox..ox + X` of row `oy`: bias, then the taps in row-major order.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn pixels<L: Lanes, const NV: usize, const X: usize>(
+        &self,
+        g: &PadGeometry,
+        padded: &[f32],
+        b: usize,
+        oy: usize,
+        ox: usize,
+        out: *mut f32,
+    ) {
+        let (k, s) = (self.k, self.stride);
+        // SAFETY: padded rows oy * s + ky < hp and columns (ox + j) * s + kx < wp; the taps,
+        // bias and output indices are inside their blocks.
+        unsafe {
+            let taps = self.taps.as_ptr().add(b * k * k * CB);
+            let mut acc = [[L::zero(); NV]; X];
+            for v in 0..NV {
+                let bias = L::load(self.bias.as_ptr().add(b * CB + v * L::W));
+                for row in acc.iter_mut() {
+                    row[v] = bias;
+                }
+            }
+            for ky in 0..k {
+                let line = padded.as_ptr().add((oy * s + ky) * g.wp * CB);
+                for kx in 0..k {
+                    for v in 0..NV {
+                        let w = L::load(taps.add((ky * k + kx) * CB + v * L::W));
+                        for (j, row) in acc.iter_mut().enumerate() {
+                            let at = ((ox + j) * s + kx) * CB + v * L::W;
+                            row[v] = L::fma(L::load(line.add(at)), w, row[v]);
+                        }
+                    }
+                }
+            }
+            for (j, row) in acc.iter().enumerate() {
+                for (v, &sum) in row.iter().enumerate() {
+                    L::store(
+                        out.add((oy * g.wo + ox + j) * CB + v * L::W),
+                        L::clamp6(sum),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A block's plane before and after zero padding, and the output size.
+struct PadGeometry {
+    h: usize,
+    w: usize,
+    pt: usize,
+    pl: usize,
+    hp: usize,
+    wp: usize,
+    ho: usize,
+    wo: usize,
+}
+
+impl PadGeometry {
+    /// Copies one block's (H, W, 16) plane into the middle of `padded`; the border stays zero.
+    fn pad(&self, src: &[f32], padded: &mut [f32]) {
+        for y in 0..self.h {
+            let from = &src[y * self.w * CB..(y + 1) * self.w * CB];
+            let at = ((y + self.pt) * self.wp + self.pl) * CB;
+            padded[at..at + self.w * CB].copy_from_slice(from);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::depthwise::depthwise_relu6;
+    use crate::model::pointwise::{Activation, Pointwise};
+    use candle_core::{Device, Result, Tensor};
+
+    fn blocked(t: &Tensor) -> Result<BlockedMap> {
+        let (_, c, h, w) = t.dims4()?;
+        Ok(BlockedMap::from_nchw(
+            &t.flatten_all()?.to_vec1::<f32>()?,
+            c,
+            h,
+            w,
+        ))
+    }
+
+    fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+        assert_eq!(a.len(), b.len());
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max)
+    }
+
+    #[test]
+    fn layout_round_trips_and_means_match() -> Result<()> {
+        let x = Tensor::randn(0f32, 1.0, (1, 32, 7, 5), &Device::Cpu)?;
+        let b = blocked(&x)?;
+        assert_eq!(b.to_nchw(), x.flatten_all()?.to_vec1::<f32>()?);
+        let means = x.mean(3)?.mean(2)?.flatten_all()?.to_vec1::<f32>()?;
+        assert!(max_diff(&b.channel_means(), &means) < 1e-6);
+        Ok(())
+    }
+
+    #[test]
+    fn pointwise_matches_the_nchw_kernel() -> Result<()> {
+        if !available() {
+            return Ok(());
+        }
+        let dev = Device::Cpu;
+        // Channel counts of one, two and several blocks; pixel counts around every step.
+        for (c, o, h, w) in [
+            (16, 48, 7, 7),
+            (80, 80, 14, 14),
+            (32, 16, 3, 1),
+            (48, 64, 2, 5),
+        ] {
+            let x = Tensor::randn(0f32, 1.0, (1, c, h, w), &dev)?;
+            let weight = Tensor::randn(0f32, 1.0, (o, c, 1, 1), &dev)?;
+            let bias = Tensor::randn(0f32, 1.0, o, &dev)?;
+            let residual = Tensor::randn(0f32, 1.0, (1, o, h, w), &dev)?;
+            let nchw = Pointwise::new(&weight, &bias)?;
+            let packed = BlockedPointwise::new(
+                &weight.flatten_all()?.to_vec1::<f32>()?,
+                &bias.to_vec1::<f32>()?,
+                o,
+                c,
+            )
+            .expect("multiples of 16");
+            for (act, r) in [
+                (Activation::Relu6, None),
+                (Activation::Linear, Some(&residual)),
+            ] {
+                let want = nchw.forward(&x, act, r)?.flatten_all()?.to_vec1::<f32>()?;
+                let rb = r.map(blocked).transpose()?;
+                let got = packed
+                    .apply(&blocked(&x)?, rb.as_ref(), matches!(act, Activation::Relu6))
+                    .to_nchw();
+                let diff = max_diff(&got, &want);
+                assert!(diff < 1e-4, "{o}x{c} at {h}x{w}: {diff}");
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn depthwise_matches_the_nchw_kernel() -> Result<()> {
+        if !available() {
+            return Ok(());
+        }
+        let dev = Device::Cpu;
+        for (c, h, k, s) in [(16, 7, 5, 1), (32, 14, 3, 1), (48, 14, 5, 2), (16, 9, 3, 2)] {
+            let x = Tensor::randn(0f32, 1.0, (1, c, h, h + 2), &dev)?;
+            let weight = Tensor::randn(0f32, 1.0, (c, 1, k, k), &dev)?;
+            let bias = Tensor::randn(0f32, 1.0, c, &dev)?;
+            let want = depthwise_relu6(&x, &weight, &bias, s)?
+                .flatten_all()?
+                .to_vec1::<f32>()?;
+            let packed = BlockedDepthwise::new(
+                &weight.flatten_all()?.to_vec1::<f32>()?,
+                &bias.to_vec1::<f32>()?,
+                c,
+                k,
+                s,
+            )
+            .expect("a multiple of 16");
+            let got = packed.apply(&blocked(&x)?).to_nchw();
+            let diff = max_diff(&got, &want);
+            assert!(
+                diff < 1e-4,
+                "{c} channels {h}x{} k={k} s={s}: {diff}",
+                h + 2
+            );
+        }
+        Ok(())
+    }
+}
