@@ -15,23 +15,22 @@ use super::team::{self, SendPtr};
 /// Channels per block.
 pub(super) const CB: usize = 16;
 
-/// One image's activations as (C / 16, H * W, 16).
+/// One image's activations as (C / 16, H * W, 16), C rounded up to whole blocks; the
+/// channels past C are zero.
 pub(super) struct BlockedMap {
     data: Vec<f32>,
+    /// Channels, without the padding.
     c: usize,
     h: usize,
     w: usize,
 }
 
 impl BlockedMap {
-    /// Re-lays one (C, H, W) image; `c` must be a multiple of 16.
+    /// Re-lays one (C, H, W) image.
     pub(super) fn from_nchw(x: &[f32], c: usize, h: usize, w: usize) -> Self {
-        assert!(
-            c.is_multiple_of(CB) && x.len() == c * h * w,
-            "{c}x{h}x{w} input"
-        );
+        assert_eq!(x.len(), c * h * w, "{c}x{h}x{w} input");
         let hw = h * w;
-        let mut data = vec![0f32; x.len()];
+        let mut data = vec![0f32; padded(c) * hw];
         for (ch, plane) in x.chunks_exact(hw).enumerate() {
             let block = &mut data[(ch / CB) * hw * CB..(ch / CB + 1) * hw * CB];
             for (p, &v) in plane.iter().enumerate() {
@@ -45,7 +44,7 @@ impl BlockedMap {
     #[cfg(test)]
     pub(super) fn to_nchw(&self) -> Vec<f32> {
         let hw = self.h * self.w;
-        let mut out = vec![0f32; self.data.len()];
+        let mut out = vec![0f32; self.c * hw];
         for (ch, plane) in out.chunks_exact_mut(hw).enumerate() {
             let block = &self.data[(ch / CB) * hw * CB..(ch / CB + 1) * hw * CB];
             for (p, v) in plane.iter_mut().enumerate() {
@@ -83,12 +82,17 @@ impl BlockedMap {
     /// A map of zeros, for a kernel to write.
     fn zeros(c: usize, h: usize, w: usize) -> Self {
         Self {
-            data: vec![0f32; c * h * w],
+            data: vec![0f32; padded(c) * h * w],
             c,
             h,
             w,
         }
     }
+}
+
+/// `c` rounded up to whole blocks.
+fn padded(c: usize) -> usize {
+    c.next_multiple_of(CB)
 }
 
 /// Whether this CPU has a blocked kernel set.
@@ -97,32 +101,37 @@ pub(super) fn available() -> bool {
 }
 
 /// A 1x1 convolution packed for blocked maps: weights as (M / 16, K, 16), so the 16 output
-/// channels of one block and one input channel are one vector.
+/// channels of one block and one input channel are one vector. M and K are rounded up to
+/// whole blocks with zero weights and biases, so padding channels stay zero.
 pub(super) struct BlockedPointwise {
     m: usize,
     k: usize,
+    /// K rounded up.
+    kp: usize,
     data: Vec<f32>,
     bias: Vec<f32>,
 }
 
 impl BlockedPointwise {
-    /// Packs W (`m` x `k`, row-major); `None` unless both are multiples of 16.
-    pub(super) fn new(weight: &[f32], bias: &[f32], m: usize, k: usize) -> Option<Self> {
-        if !m.is_multiple_of(CB) || !k.is_multiple_of(CB) || weight.len() != m * k {
-            return None;
-        }
-        let mut data = vec![0f32; m * k];
+    /// Packs W (`m` x `k`, row-major) and its bias (`m`).
+    pub(super) fn new(weight: &[f32], bias: &[f32], m: usize, k: usize) -> Self {
+        assert!(weight.len() == m * k && bias.len() == m, "{m}x{k} weights");
+        let kp = padded(k);
+        let mut data = vec![0f32; padded(m) * kp];
         for (o, row) in weight.chunks_exact(k).enumerate() {
             for (kk, &v) in row.iter().enumerate() {
-                data[(o / CB) * k * CB + kk * CB + o % CB] = v;
+                data[(o / CB) * kp * CB + kk * CB + o % CB] = v;
             }
         }
-        Some(Self {
+        let mut b = bias.to_vec();
+        b.resize(padded(m), 0.0);
+        Self {
             m,
             k,
+            kp,
             data,
-            bias: bias.to_vec(),
-        })
+            bias: b,
+        }
     }
 
     /// `act(W · x + b (+ residual))`.
@@ -149,8 +158,9 @@ impl BlockedPointwise {
         // Jobs of 32 output channels with AVX-512 (two vectors), 16 with AVX2 (two vectors),
         // each with every pixel.
         let per = if isa == Isa::Avx512 { 2 * CB } else { CB };
-        team::for_each(self.m.div_ceil(per), |t| {
-            let channels = t * per..((t + 1) * per).min(self.m);
+        let m = padded(self.m);
+        team::for_each(m.div_ceil(per), |t| {
+            let channels = t * per..((t + 1) * per).min(m);
             // SAFETY: detect() returned a set this CPU has; jobs write disjoint channels.
             unsafe {
                 match isa {
@@ -219,7 +229,7 @@ impl PointwiseJob<'_> {
     /// `NV` vectors of output channels from `o` by `P` pixels from `p`, in registers.
     #[inline(always)]
     unsafe fn tile<L: Lanes, const NV: usize, const P: usize>(&self, o: usize, p: usize) {
-        let (k, n) = (self.w.k, self.pixels);
+        let (k, n) = (self.w.kp, self.pixels);
         // Where channel `ch`'s lane sits for pixel `px` in a blocked map of `n` pixels.
         let at = |ch: usize, px: usize| (ch / CB) * n * CB + px * CB + ch % CB;
         // SAFETY: every index below is inside its map or the packed weights (callers keep
@@ -265,7 +275,7 @@ impl PointwiseJob<'_> {
 }
 
 /// A depthwise k x k convolution with TF "same" padding, bias and ReLU6, for blocked maps:
-/// taps as (C / 16, k * k, 16).
+/// taps as (C / 16, k * k, 16), C rounded up with zero taps and biases.
 pub(super) struct BlockedDepthwise {
     c: usize,
     k: usize,
@@ -275,30 +285,27 @@ pub(super) struct BlockedDepthwise {
 }
 
 impl BlockedDepthwise {
-    /// Packs (C, 1, k, k) weights; `None` unless C is a multiple of 16.
-    pub(super) fn new(
-        weight: &[f32],
-        bias: &[f32],
-        c: usize,
-        k: usize,
-        stride: usize,
-    ) -> Option<Self> {
-        if !c.is_multiple_of(CB) || weight.len() != c * k * k || bias.len() != c {
-            return None;
-        }
-        let mut taps = vec![0f32; c * k * k];
+    /// Packs (C, 1, k, k) weights and their bias (C).
+    pub(super) fn new(weight: &[f32], bias: &[f32], c: usize, k: usize, stride: usize) -> Self {
+        assert!(
+            weight.len() == c * k * k && bias.len() == c,
+            "{c}x{k}x{k} taps"
+        );
+        let mut taps = vec![0f32; padded(c) * k * k];
         for (ch, kernel) in weight.chunks_exact(k * k).enumerate() {
             for (t, &v) in kernel.iter().enumerate() {
                 taps[(ch / CB) * k * k * CB + t * CB + ch % CB] = v;
             }
         }
-        Some(Self {
+        let mut b = bias.to_vec();
+        b.resize(padded(c), 0.0);
+        Self {
             c,
             k,
             stride,
             taps,
-            bias: bias.to_vec(),
-        })
+            bias: b,
+        }
     }
 
     /// `clamp(depthwise(x) + b, 0, 6)`.
@@ -321,7 +328,7 @@ impl BlockedDepthwise {
         let isa = Isa::detect();
         let dst = SendPtr::new(out.data.as_mut_ptr());
         team::for_each_init(
-            self.c / CB,
+            padded(self.c) / CB,
             || vec![0f32; g.hp * g.wp * CB],
             |padded, b| {
                 let src = &x.data[b * x.h * x.w * CB..(b + 1) * x.h * x.w * CB];
@@ -341,19 +348,38 @@ impl BlockedDepthwise {
 
     #[target_feature(enable = "avx512f,avx2,fma")]
     unsafe fn block_avx512(&self, g: &PadGeometry, padded: &[f32], b: usize, out: *mut f32) {
-        // SAFETY: forwarded.
-        unsafe { self.block_with::<lanes::Avx512, 1, 8>(g, padded, b, out) }
+        // SAFETY (both): forwarded.
+        match (self.k, self.stride) {
+            (3, 1) => unsafe { self.block_with::<lanes::Avx512, 1, 8, 3, 1>(g, padded, b, out) },
+            (3, 2) => unsafe { self.block_with::<lanes::Avx512, 1, 8, 3, 2>(g, padded, b, out) },
+            (5, 1) => unsafe { self.block_with::<lanes::Avx512, 1, 8, 5, 1>(g, padded, b, out) },
+            (5, 2) => unsafe { self.block_with::<lanes::Avx512, 1, 8, 5, 2>(g, padded, b, out) },
+            _ => unsafe { self.block_with::<lanes::Avx512, 1, 8, 0, 0>(g, padded, b, out) },
+        }
     }
 
     #[target_feature(enable = "avx2,fma")]
     unsafe fn block_avx2(&self, g: &PadGeometry, padded: &[f32], b: usize, out: *mut f32) {
-        // SAFETY: forwarded.
-        unsafe { self.block_with::<lanes::Avx2, 2, 4>(g, padded, b, out) }
+        // SAFETY (both): forwarded.
+        match (self.k, self.stride) {
+            (3, 1) => unsafe { self.block_with::<lanes::Avx2, 2, 2, 3, 1>(g, padded, b, out) },
+            (3, 2) => unsafe { self.block_with::<lanes::Avx2, 2, 2, 3, 2>(g, padded, b, out) },
+            (5, 1) => unsafe { self.block_with::<lanes::Avx2, 2, 2, 5, 1>(g, padded, b, out) },
+            (5, 2) => unsafe { self.block_with::<lanes::Avx2, 2, 2, 5, 2>(g, padded, b, out) },
+            _ => unsafe { self.block_with::<lanes::Avx2, 2, 2, 0, 0>(g, padded, b, out) },
+        }
     }
 
-    /// One channel block: each output row `X` pixels at a time (then 4, 2, 1).
+    /// One channel block: each output row `X` pixels at a time, then 4, 2, 1. `K` and
+    /// `S` are the kernel size and stride when known at compile time (0: read them from self).
     #[inline(always)]
-    unsafe fn block_with<L: Lanes, const NV: usize, const X: usize>(
+    unsafe fn block_with<
+        L: Lanes,
+        const NV: usize,
+        const X: usize,
+        const K: usize,
+        const S: usize,
+    >(
         &self,
         g: &PadGeometry,
         padded: &[f32],
@@ -362,32 +388,36 @@ impl BlockedDepthwise {
     ) {
         for oy in 0..g.ho {
             let mut ox = 0;
-            while ox < g.wo {
-                let left = g.wo - ox;
-                // SAFETY (all calls): ox + step <= wo.
-                unsafe {
-                    if left >= X {
-                        self.pixels::<L, NV, X>(g, padded, b, oy, ox, out);
-                        ox += X;
-                    } else if left >= 4 {
-                        self.pixels::<L, NV, 4>(g, padded, b, oy, ox, out);
-                        ox += 4;
-                    } else if left >= 2 {
-                        self.pixels::<L, NV, 2>(g, padded, b, oy, ox, out);
-                        ox += 2;
-                    } else {
-                        self.pixels::<L, NV, 1>(g, padded, b, oy, ox, out);
-                        ox += 1;
-                    }
+            // SAFETY (both calls): ox + pixels <= wo.
+            unsafe {
+                while ox + X <= g.wo {
+                    self.pixels::<L, NV, X, K, S>(g, padded, b, oy, ox, out);
+                    ox += X;
+                }
+                // A lone pixel is one chain of dependent multiply-adds: run the rest of the
+                // row in as few pieces as possible.
+                if X > 4 && ox + 4 <= g.wo {
+                    self.pixels::<L, NV, 4, K, S>(g, padded, b, oy, ox, out);
+                    ox += 4;
+                }
+                if X > 2 && ox + 2 <= g.wo {
+                    self.pixels::<L, NV, 2, K, S>(g, padded, b, oy, ox, out);
+                    ox += 2;
+                }
+                while ox < g.wo {
+                    self.pixels::<L, NV, 1, K, S>(g, padded, b, oy, ox, out);
+                    ox += 1;
                 }
             }
         }
     }
 
-    /// Output pixels `ox..ox + X` of row `oy`: bias, then the taps in row-major order.
+    /// Output pixels `ox..ox + X` of row `oy`: bias, then the taps in row-major order. Each
+    /// input vector of a kernel row is loaded once and used by every output pixel and tap
+    /// that reads it.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn pixels<L: Lanes, const NV: usize, const X: usize>(
+    unsafe fn pixels<L: Lanes, const NV: usize, const X: usize, const K: usize, const S: usize>(
         &self,
         g: &PadGeometry,
         padded: &[f32],
@@ -396,36 +426,36 @@ impl BlockedDepthwise {
         ox: usize,
         out: *mut f32,
     ) {
-        let (k, s) = (self.k, self.stride);
-        // SAFETY: padded rows oy * s + ky < hp and columns (ox + j) * s + kx < wp; the taps,
+        let k = if K == 0 { self.k } else { K };
+        let s = if S == 0 { self.stride } else { S };
+        // Input vectors one kernel row of X outputs reads: (X - 1) * s + k, at most this.
+        const SPAN: usize = 24;
+        let span = (X - 1) * s + k;
+        assert!(span <= SPAN, "a depthwise row of {span} inputs");
+        // SAFETY: padded rows oy * s + ky < hp and columns ox * s + span <= wp; the taps,
         // bias and output indices are inside their blocks.
         unsafe {
             let taps = self.taps.as_ptr().add(b * k * k * CB);
-            let mut acc = [[L::zero(); NV]; X];
             for v in 0..NV {
-                let bias = L::load(self.bias.as_ptr().add(b * CB + v * L::W));
-                for row in acc.iter_mut() {
-                    row[v] = bias;
-                }
-            }
-            for ky in 0..k {
-                let line = padded.as_ptr().add((oy * s + ky) * g.wp * CB);
-                for kx in 0..k {
-                    for v in 0..NV {
-                        let w = L::load(taps.add((ky * k + kx) * CB + v * L::W));
-                        for (j, row) in acc.iter_mut().enumerate() {
-                            let at = ((ox + j) * s + kx) * CB + v * L::W;
-                            row[v] = L::fma(L::load(line.add(at)), w, row[v]);
+                let lane = v * L::W;
+                let mut acc = [L::load(self.bias.as_ptr().add(b * CB + lane)); X];
+                for ky in 0..k {
+                    let line = padded
+                        .as_ptr()
+                        .add(((oy * s + ky) * g.wp + ox * s) * CB + lane);
+                    let mut xs = [L::zero(); SPAN];
+                    for (i, x) in xs.iter_mut().enumerate().take(span) {
+                        *x = L::load(line.add(i * CB));
+                    }
+                    for kx in 0..k {
+                        let w = L::load(taps.add((ky * k + kx) * CB + lane));
+                        for (j, a) in acc.iter_mut().enumerate() {
+                            *a = L::fma(xs[j * s + kx], w, *a);
                         }
                     }
                 }
-            }
-            for (j, row) in acc.iter().enumerate() {
-                for (v, &sum) in row.iter().enumerate() {
-                    L::store(
-                        out.add((oy * g.wo + ox + j) * CB + v * L::W),
-                        L::clamp6(sum),
-                    );
+                for (j, &sum) in acc.iter().enumerate() {
+                    L::store(out.add((oy * g.wo + ox + j) * CB + lane), L::clamp6(sum));
                 }
             }
         }
@@ -482,7 +512,7 @@ mod tests {
 
     #[test]
     fn layout_round_trips_and_means_match() -> Result<()> {
-        let x = Tensor::randn(0f32, 1.0, (1, 32, 7, 5), &Device::Cpu)?;
+        let x = Tensor::randn(0f32, 1.0, (1, 40, 7, 5), &Device::Cpu)?;
         let b = blocked(&x)?;
         assert_eq!(b.to_nchw(), x.flatten_all()?.to_vec1::<f32>()?);
         let means = x.mean(3)?.mean(2)?.flatten_all()?.to_vec1::<f32>()?;
@@ -513,8 +543,7 @@ mod tests {
                 &bias.to_vec1::<f32>()?,
                 o,
                 c,
-            )
-            .expect("multiples of 16");
+            );
             for (act, r) in [
                 (Activation::Relu6, None),
                 (Activation::Linear, Some(&residual)),
@@ -537,7 +566,14 @@ mod tests {
             return Ok(());
         }
         let dev = Device::Cpu;
-        for (c, h, k, s) in [(16, 7, 5, 1), (32, 14, 3, 1), (48, 14, 5, 2), (16, 9, 3, 2)] {
+        for (c, h, k, s) in [
+            (16, 7, 5, 1),
+            (32, 14, 3, 1),
+            (48, 14, 5, 2),
+            (16, 9, 3, 2),
+            (40, 12, 5, 2),
+            (24, 28, 3, 1),
+        ] {
             let x = Tensor::randn(0f32, 1.0, (1, c, h, h + 2), &dev)?;
             let weight = Tensor::randn(0f32, 1.0, (c, 1, k, k), &dev)?;
             let bias = Tensor::randn(0f32, 1.0, c, &dev)?;
@@ -550,8 +586,7 @@ mod tests {
                 c,
                 k,
                 s,
-            )
-            .expect("a multiple of 16");
+            );
             let got = packed.apply(&blocked(&x)?).to_nchw();
             let diff = max_diff(&got, &want);
             assert!(
