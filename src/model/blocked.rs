@@ -8,6 +8,8 @@
 //! taps, and every lane is used whatever the picture size. The sums run in the same order as
 //! the NCHW kernels', so the results are the same.
 
+use std::ops::Range;
+
 use super::gemm_kernel::lanes::{self, Lanes};
 use super::gemm_kernel::Isa;
 use super::team::{self, SendPtr};
@@ -155,17 +157,25 @@ impl BlockedPointwise {
             relu6,
             out: SendPtr::new(out.data.as_mut_ptr()),
         };
-        // Jobs of 32 output channels with AVX-512 (two vectors), 16 with AVX2 (two vectors),
-        // each with every pixel.
+        // Jobs of 32 output channels with AVX-512 (two vectors), 16 with AVX2 (two vectors).
+        // With few of them (80 channels are 3 jobs: 32, 32, 16), two threads would split
+        // the work unevenly, so the pixels are split too, in whole steps of 12.
         let per = if isa == Isa::Avx512 { 2 * CB } else { CB };
         let m = padded(self.m);
-        team::for_each(m.div_ceil(per), |t| {
+        let tiles = m.div_ceil(per);
+        let pixels = x.h * x.w;
+        let wanted = (4 * team::threads()).div_ceil(tiles);
+        let span = pixels.div_ceil(wanted.max(1)).next_multiple_of(12).max(12);
+        let spans = pixels.div_ceil(span);
+        team::for_each(tiles * spans, |j| {
+            let (t, part) = (j / spans, j % spans);
             let channels = t * per..((t + 1) * per).min(m);
-            // SAFETY: detect() returned a set this CPU has; jobs write disjoint channels.
+            let px = part * span..((part + 1) * span).min(pixels);
+            // SAFETY: detect() returned a set this CPU has; jobs write disjoint tiles.
             unsafe {
                 match isa {
-                    Isa::Avx512 => job.run_avx512(channels),
-                    _ => job.run_avx2(channels),
+                    Isa::Avx512 => job.run_avx512(channels, px),
+                    _ => job.run_avx2(channels, px),
                 }
             }
         });
@@ -184,27 +194,31 @@ struct PointwiseJob<'a> {
 
 impl PointwiseJob<'_> {
     #[target_feature(enable = "avx512f,avx2,fma")]
-    unsafe fn run_avx512(&self, channels: std::ops::Range<usize>) {
+    unsafe fn run_avx512(&self, channels: Range<usize>, pixels: Range<usize>) {
         // SAFETY: forwarded.
-        unsafe { self.run_with::<lanes::Avx512, 12>(channels) }
+        unsafe { self.run_with::<lanes::Avx512, 12>(channels, pixels) }
     }
 
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn run_avx2(&self, channels: std::ops::Range<usize>) {
+    unsafe fn run_avx2(&self, channels: Range<usize>, pixels: Range<usize>) {
         // SAFETY: forwarded.
-        unsafe { self.run_with::<lanes::Avx2, 6>(channels) }
+        unsafe { self.run_with::<lanes::Avx2, 6>(channels, pixels) }
     }
 
-    /// Output channels `channels` (one or two vectors) for every pixel, `P` pixels at a time,
-    /// then 4, then 1.
+    /// Output channels `channels` (one or two vectors) for pixels `pixels`, `P` pixels at a
+    /// time, then 4, then 1.
     #[inline(always)]
-    unsafe fn run_with<L: Lanes, const P: usize>(&self, channels: std::ops::Range<usize>) {
+    unsafe fn run_with<L: Lanes, const P: usize>(
+        &self,
+        channels: Range<usize>,
+        pixels: Range<usize>,
+    ) {
         let vectors = channels.len() / L::W;
-        let mut p = 0;
+        let mut p = pixels.start;
         // SAFETY (all calls): p + pixels fit, channels are whole vectors inside M.
         unsafe {
-            while p < self.pixels {
-                let left = self.pixels - p;
+            while p < pixels.end {
+                let left = pixels.end - p;
                 let step = if left >= P {
                     P
                 } else if left >= 4 {
