@@ -10,6 +10,7 @@
 
 use std::ops::Range;
 
+#[cfg(target_arch = "x86_64")]
 use super::gemm_kernel::lanes::{self, Lanes};
 use super::gemm_kernel::Isa;
 use super::team::{self, SendPtr};
@@ -99,7 +100,7 @@ fn padded(c: usize) -> usize {
 
 /// Whether this CPU has a blocked kernel set.
 pub(super) fn available() -> bool {
-    Isa::detect() != Isa::Portable
+    cfg!(target_arch = "x86_64") && Isa::detect() != Isa::Portable
 }
 
 /// A 1x1 convolution packed for blocked maps: weights as (M / 16, K, 16), so the 16 output
@@ -171,13 +172,7 @@ impl BlockedPointwise {
             let (t, part) = (j / spans, j % spans);
             let channels = t * per..((t + 1) * per).min(m);
             let px = part * span..((part + 1) * span).min(pixels);
-            // SAFETY: detect() returned a set this CPU has; jobs write disjoint tiles.
-            unsafe {
-                match isa {
-                    Isa::Avx512 => job.run_avx512(channels, px),
-                    _ => job.run_avx2(channels, px),
-                }
-            }
+            job.run(isa, channels, px);
         });
         out
     }
@@ -192,6 +187,26 @@ struct PointwiseJob<'a> {
     out: SendPtr<f32>,
 }
 
+impl PointwiseJob<'_> {
+    /// One job's tile of the output; jobs write disjoint tiles.
+    #[cfg(target_arch = "x86_64")]
+    fn run(&self, isa: Isa, channels: Range<usize>, pixels: Range<usize>) {
+        // SAFETY: `isa` came from detect(), so this CPU has it.
+        unsafe {
+            match isa {
+                Isa::Avx512 => self.run_avx512(channels, pixels),
+                _ => self.run_avx2(channels, pixels),
+            }
+        }
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    fn run(&self, _: Isa, _: Range<usize>, _: Range<usize>) {
+        unreachable!("the blocked layers run only on x86-64 (see available)")
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
 impl PointwiseJob<'_> {
     #[target_feature(enable = "avx512f,avx2,fma")]
     unsafe fn run_avx512(&self, channels: Range<usize>, pixels: Range<usize>) {
@@ -347,19 +362,36 @@ impl BlockedDepthwise {
             |padded, b| {
                 let src = &x.data[b * x.h * x.w * CB..(b + 1) * x.h * x.w * CB];
                 g.pad(src, padded);
-                // SAFETY: detect() returned a set this CPU has; each job writes its own block.
-                unsafe {
-                    let out = dst.get().add(b * ho * wo * CB);
-                    match isa {
-                        Isa::Avx512 => self.block_avx512(&g, padded, b, out),
-                        _ => self.block_avx2(&g, padded, b, out),
-                    }
-                }
+                // SAFETY: the output holds every block; each job writes only its own.
+                unsafe { self.block(isa, &g, padded, b, dst.get().add(b * ho * wo * CB)) };
             },
         );
         out
     }
 
+    /// One channel block into `out`.
+    ///
+    /// # Safety
+    /// `out` must hold the block's (ho, wo, 16) output, written by no one else meanwhile.
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn block(&self, isa: Isa, g: &PadGeometry, padded: &[f32], b: usize, out: *mut f32) {
+        // SAFETY: `isa` came from detect(), so this CPU has it; the caller vouches for `out`.
+        unsafe {
+            match isa {
+                Isa::Avx512 => self.block_avx512(g, padded, b, out),
+                _ => self.block_avx2(g, padded, b, out),
+            }
+        }
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    unsafe fn block(&self, _: Isa, _: &PadGeometry, _: &[f32], _: usize, _: *mut f32) {
+        unreachable!("the blocked layers run only on x86-64 (see available)")
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl BlockedDepthwise {
     #[target_feature(enable = "avx512f,avx2,fma")]
     unsafe fn block_avx512(&self, g: &PadGeometry, padded: &[f32], b: usize, out: *mut f32) {
         // SAFETY (both): forwarded.
