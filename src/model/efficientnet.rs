@@ -144,6 +144,9 @@ pub struct LayerTime {
 pub struct EncoderOutput {
     /// Pooled 1280-d feature, (N, 1280).
     pub features: Tensor,
+    /// The head's output before pooling, (N, 1280, 7, 7), when asked for
+    /// ([`EfficientNetLite0::forward_grid`]): what an attention decoder reads.
+    pub grid: Option<Tensor>,
 }
 
 /// EfficientNet-Lite0 with folded BatchNorms, ready for inference.
@@ -218,7 +221,12 @@ impl EfficientNetLite0 {
 
     /// Runs a normalised (N, 3, H, W) batch through the network.
     pub fn forward(&self, x: &Tensor) -> Result<EncoderOutput> {
-        super::on_pool(|| self.forward_marked(x, &mut |_: &str| {}))
+        super::on_pool(|| self.forward_marked(x, &mut |_: &str| {}, false))
+    }
+
+    /// The forward pass that also keeps the spatial grid before pooling (for attention).
+    pub fn forward_grid(&self, x: &Tensor) -> Result<EncoderOutput> {
+        super::on_pool(|| self.forward_marked(x, &mut |_: &str| {}, true))
     }
 
     /// The forward pass, timing each layer (CPU ops finish before they return, so the clock
@@ -226,18 +234,27 @@ impl EfficientNetLite0 {
     pub fn forward_timed(&self, x: &Tensor) -> Result<(EncoderOutput, Vec<LayerTime>)> {
         let mut times = Vec::new();
         let mut last = std::time::Instant::now();
-        let out = self.forward_marked(x, &mut |name: &str| {
-            let now = std::time::Instant::now();
-            times.push(LayerTime {
-                name: name.to_owned(),
-                seconds: (now - last).as_secs_f64(),
-            });
-            last = now;
-        })?;
+        let out = self.forward_marked(
+            x,
+            &mut |name: &str| {
+                let now = std::time::Instant::now();
+                times.push(LayerTime {
+                    name: name.to_owned(),
+                    seconds: (now - last).as_secs_f64(),
+                });
+                last = now;
+            },
+            false,
+        )?;
         Ok((out, times))
     }
 
-    fn forward_marked(&self, x: &Tensor, mark: &mut dyn FnMut(&str)) -> Result<EncoderOutput> {
+    fn forward_marked(
+        &self,
+        x: &Tensor,
+        mark: &mut dyn FnMut(&str),
+        keep_grid: bool,
+    ) -> Result<EncoderOutput> {
         let mut y = conv_relu6(x, &self.stem.weight, &self.stem.bias, 2)?;
         mark("stem 3x3");
         for (i, block) in self.blocks.iter().enumerate() {
@@ -254,7 +271,10 @@ impl EfficientNetLite0 {
         mark("head 1x1");
         let features = y.mean(D::Minus1)?.mean(D::Minus1)?;
         mark("pool");
-        Ok(EncoderOutput { features })
+        Ok(EncoderOutput {
+            features,
+            grid: keep_grid.then_some(y),
+        })
     }
 
     /// ImageNet class logits (N, 1000) for pooled features; captioning never needs them,
