@@ -103,6 +103,11 @@ pub struct CaptionCandidate {
     /// How many of the model's training captions are this sentence word for word (0: a new
     /// sentence); `None` when the model does not list its training sentences.
     pub training_copies: Option<usize>,
+    /// For a model with attention, where it looked for each word: one row of 49 weights per
+    /// word (the 7×7 grid row-major, summing to 1); `None` for a model without attention.
+    /// Printed by `caption --json --attention`, not in the candidate itself.
+    #[serde(skip)]
+    pub attention: Option<Vec<Vec<f32>>>,
 }
 
 /// Where the time went, in milliseconds.
@@ -230,7 +235,9 @@ impl Captioner {
         let pixels = preprocess::to_tensor(images, &m.config.encoder.normalization, &m.device)?;
         let tensor_ms = ms(t0.elapsed());
         let t1 = Instant::now();
-        let features = m.encode(&pixels)?.features;
+        let encoded = m.encode(&pixels)?;
+        let features = encoded.features.clone();
+        let input = m.decoder.input(&encoded)?;
         let probs = class_probabilities(m, &features)?;
         let pooled = features
             .to_dtype(candle_core::DType::F32)?
@@ -238,7 +245,7 @@ impl Captioner {
         if pooled.iter().flatten().any(|v| !v.is_finite()) {
             return Err(broken_model(m, "the encoder"));
         }
-        let state = m.decoder.image_state(&features)?;
+        let state = m.decoder.image_state(&input)?;
         // Force the encoder to finish here so its time is not billed to the search.
         let _ = state.lstm.h.sum_all()?.to_scalar::<f32>()?;
         let encode_ms = ms(t1.elapsed());
@@ -257,11 +264,19 @@ impl Captioner {
         results
             .into_iter()
             .zip(pooled)
-            .map(|(g, feature)| {
+            .enumerate()
+            .map(|(i, (g, feature))| {
                 let signals = Signals::of(&g, |t| m.vocab.word(t).to_owned());
                 let confidence = Confidence::assess(signals);
-                let candidates: Vec<CaptionCandidate> =
+                let mut candidates: Vec<CaptionCandidate> =
                     g.candidates.iter().map(|h| self.candidate(h)).collect();
+                if m.decoder.attends() {
+                    // Replayed by teacher forcing: the weights the search saw for each word.
+                    let grid = input.narrow(0, i, 1)?;
+                    for (c, h) in candidates.iter_mut().zip(&g.candidates) {
+                        c.attention = m.decoder.replay(&grid, &h.hypothesis.tokens)?.attention;
+                    }
+                }
                 let Some(best) = candidates.first() else {
                     return Err(Error::Other("beam search returned no caption".into()));
                 };
@@ -287,12 +302,58 @@ impl Captioner {
             .collect()
     }
 
-    /// Where the model looks for each word of `caption` in `image`: each cell of a
-    /// `grid`×`grid` grid is greyed out in turn and the words re-scored (see
-    /// [`crate::inspect::occlusion`]). Slow: `grid² + 1` encoder passes, so not on a UI thread.
-    pub fn occlusion(&self, image: &DynamicImage, caption: &str, grid: usize) -> Result<Occlusion> {
+    /// Where the model looks for each word of `caption` in `image`: a model with attention
+    /// says it itself, on its 7×7 grid ([`Captioner::attention`]); for any other, each cell of
+    /// a `grid`×`grid` grid is greyed out in turn ([`Captioner::occlusion`]).
+    pub fn where_it_looks(
+        &self,
+        image: &DynamicImage,
+        caption: &str,
+        grid: usize,
+    ) -> Result<Occlusion> {
+        if self.model.decoder.attends() {
+            self.attention(image, caption)
+        } else {
+            self.occlusion(image, caption, grid)
+        }
+    }
+
+    /// Where a model with attention looks for each word of `caption` in `image`: its own
+    /// weights over the 7×7 grid, replayed by teacher forcing (one encoder pass).
+    pub fn attention(&self, image: &DynamicImage, caption: &str) -> Result<Occlusion> {
+        let m = &self.model;
+        if !m.decoder.attends() {
+            return Err(Error::Model {
+                location: m.config.name.clone(),
+                message: "this model has no attention (it is a Show-and-Tell decoder): find \
+                          where it looks by occlusion instead (`seesay inspect where`, or \
+                          `caption --json --where`)"
+                    .into(),
+            });
+        }
+        let tokens = self.caption_tokens(caption)?;
+        if tokens.is_empty() {
+            return Err(Error::Other(
+                "there is no caption to look for: it has no words".into(),
+            ));
+        }
+        let pixels = preprocess::to_tensor(
+            &[preprocess::prepare(image)],
+            &m.config.encoder.normalization,
+            &m.device,
+        )?;
+        let input = m.decoder.input(&m.encode(&pixels)?)?;
+        let replay = m.decoder.replay(&input, &tokens)?;
+        let maps = replay
+            .attention
+            .ok_or_else(|| Error::Other("the decoder gave no attention weights".into()))?;
+        crate::inspect::occlusion::from_attention(&m.vocab, &tokens, &replay.log_probs, &maps)
+    }
+
+    /// The words of `caption` as the model's tokens; a word it does not know is an error.
+    fn caption_tokens(&self, caption: &str) -> Result<Vec<u32>> {
         let vocab = &self.model.vocab;
-        let tokens = vocab::words(caption)
+        vocab::words(caption)
             .iter()
             .map(|w| match vocab.id(w) {
                 vocab::UNK_ID => Err(Error::Other(format!(
@@ -301,7 +362,14 @@ impl Captioner {
                 ))),
                 id => Ok(id),
             })
-            .collect::<Result<Vec<u32>>>()?;
+            .collect::<Result<Vec<u32>>>()
+    }
+
+    /// Where the model looks for each word of `caption` in `image`, by occlusion: each cell
+    /// of a `grid`×`grid` grid is greyed out in turn and the words re-scored (see
+    /// [`crate::inspect::occlusion`]). Slow: `grid² + 1` encoder passes, so not on a UI thread.
+    pub fn occlusion(&self, image: &DynamicImage, caption: &str, grid: usize) -> Result<Occlusion> {
+        let tokens = self.caption_tokens(caption)?;
         crate::inspect::occlude(&self.model, &preprocess::prepare(image), &tokens, grid)
     }
 
@@ -329,6 +397,7 @@ impl Captioner {
             prob: h.log_prob.exp(),
             constraint: g.constraint.clone(),
             training_copies: self.model.sentences.as_ref().map(|s| s.count(&text)),
+            attention: None,
             text,
         }
     }

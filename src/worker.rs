@@ -72,7 +72,8 @@ pub struct Job {
     pub options: CaptionOptions,
 }
 
-/// A request to find where the model looks for each word of a caption (occlusion).
+/// A request to find where the model looks for each word of a caption (by the model's
+/// attention when it has one, else by occlusion).
 #[derive(Debug, Clone)]
 pub struct LookJob {
     /// Chosen by the UI; the result carries it back so a stale one can be ignored.
@@ -81,7 +82,7 @@ pub struct LookJob {
     pub image: Arc<DynamicImage>,
     /// The caption whose words are looked for.
     pub caption: String,
-    /// Cells per side of the occlusion grid.
+    /// Cells per side of the occlusion grid (a model with attention uses its own 7×7 grid).
     pub grid: usize,
 }
 
@@ -407,7 +408,7 @@ impl<'a> Serve<'a> {
         let outcome = self.run_guarded(0, None, |describer| {
             describer
                 .captioner()
-                .occlusion(&job.image, &job.caption, job.grid)
+                .where_it_looks(&job.image, &job.caption, job.grid)
         });
         // After a crash the UI has been told (Failed, Crashed); it still waits for this answer.
         let result = match outcome {

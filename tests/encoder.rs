@@ -105,6 +105,30 @@ fn encoder_matches_the_numpy_reference_on_real_photos() {
             (l2 - want_l2).abs() <= ftol * want_l2,
             "{name}: l2 {l2} vs {want_l2}"
         );
+        // The grid an attention decoder reads (kept before pooling, from the blocked layers
+        // or, under SEESAY_ISA=portable, the NCHW ones): its mean over the 7 x 7 cells of
+        // each channel is that channel's feature.
+        let grid = encoder
+            .forward_grid(&x)
+            .unwrap()
+            .grid
+            .expect("forward_grid keeps the grid");
+        assert_eq!(grid.dims(), &[1, 1280, 7, 7]);
+        let pooled = grid
+            .mean(D::Minus1)
+            .unwrap()
+            .mean(D::Minus1)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        for (ch, (a, b)) in pooled.iter().zip(&feature).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-5 * b.abs().max(1.0),
+                "{name}: channel {ch}: grid mean {a} vs feature {b}"
+            );
+        }
         checked += 1;
     }
     assert!(checked >= 4, "at least the four bundled photos are checked");

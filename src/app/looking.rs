@@ -1,6 +1,7 @@
 //! The "Where it looks" window: for each word of the caption, the part of the picture the
-//! model reads it from (by occlusion, computed on the worker), as a heat map over the picture
-//! for a sighted helper and in words for a listener.
+//! model reads it from (computed on the worker: the model's own attention when it has one,
+//! else by occlusion), as a heat map over the picture for a sighted helper and in words for a
+//! listener.
 //!
 //! Keys: Ctrl+L opens and closes it; Alt+Right and Alt+Left move to the next and previous
 //! word and say where it looks (plain arrows move through the folder).
@@ -12,7 +13,7 @@ use image::DynamicImage;
 
 use super::state::{AppState, CaptionState, Command};
 use crate::inspect::occlusion::DEFAULT_GRID;
-use crate::inspect::Occlusion;
+use crate::inspect::{LookMethod, Occlusion};
 use crate::worker::LookJob;
 
 /// Opens and closes the window.
@@ -87,7 +88,8 @@ impl Looking {
 }
 
 /// Every word that looks at one part, in order ("dog: the upper left. grass: the bottom."),
-/// and the words that look at the whole picture after them, so a listener hears the parts first.
+/// and the words that look at the whole picture after them, so a listener hears the parts first;
+/// maps from the model's attention say so first.
 pub(super) fn summary(o: &Occlusion) -> String {
     let (parts, whole): (Vec<_>, Vec<_>) = o
         .words
@@ -101,7 +103,14 @@ pub(super) fn summary(o: &Occlusion) -> String {
         let words: Vec<&str> = whole.iter().map(|w| w.word.as_str()).collect();
         said.push(format!("The whole picture: {}.", words.join(", ")));
     }
-    format!("Where it looks. {}", said.join(" "))
+    match o.method {
+        LookMethod::Attention => format!(
+            "Where it looks. {} {}",
+            o.method.sentence(o.grid),
+            said.join(" ")
+        ),
+        LookMethod::Occlusion => format!("Where it looks. {}", said.join(" ")),
+    }
 }
 
 /// The picture shown and its best caption, when both are there.
@@ -206,10 +215,7 @@ fn window_ui(ui: &mut Ui, looking: &mut Looking, state: &AppState, out: &mut Loo
         (None, Some(_), _) => {
             ui.horizontal(|ui| {
                 ui.spinner();
-                ui.label(format!(
-                    "Finding where the model looks: each of {} parts of the picture is hidden in turn…",
-                    DEFAULT_GRID * DEFAULT_GRID
-                ));
+                ui.label("Finding where the model looks…");
             });
         }
         (Some(Err(message)), _, _) => {
@@ -227,6 +233,9 @@ fn window_ui(ui: &mut Ui, looking: &mut Looking, state: &AppState, out: &mut Loo
     };
     let sentence = format!("{}: {}", word.word, word.description);
     ui.label(RichText::new(&sentence).heading());
+    if o.method == LookMethod::Attention {
+        ui.label(o.method.sentence(o.grid));
+    }
     if let Some(texture) = state.shown.as_ref().and_then(|s| s.texture.as_ref()) {
         heat_map_ui(ui, texture, &word.map, &sentence);
     }

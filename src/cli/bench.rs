@@ -117,8 +117,8 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
             model.encode(&pixels)?.features.to_vec2::<f32>()?;
             Ok(())
         })?;
-        let features = model.encode(&pixels)?.features;
-        let state = model.decoder.image_state(&features)?;
+        let input = model.decoder.input(&model.encode(&pixels)?)?;
+        let state = model.decoder.image_state(&input)?;
         sums[2] += median_ms(w, r, || {
             let init = stepper.select(&state, &[0])?;
             decode::beam_search(&stepper, init, vocab::START_ID, vocab::END_ID, &params)?;

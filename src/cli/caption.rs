@@ -46,6 +46,10 @@ pub struct CaptionArgs {
     /// each cell of a grid in turn (slow: grid² + 1 encoder passes per file).
     #[arg(long = "where", alias = "occlusion", requires = "json")]
     where_: bool,
+    /// With --json: for a model with attention, each word of each candidate with its 7×7
+    /// attention weights (row-major, summing to 1).
+    #[arg(long, requires = "json")]
+    attention: bool,
     /// Cells per side of the --where grid.
     #[arg(long, default_value_t = seesay::inspect::occlusion::DEFAULT_GRID as u8, value_parser = clap::value_parser!(u8).range(1..=seesay::inspect::occlusion::MAX_GRID as i64))]
     grid: u8,
@@ -91,6 +95,51 @@ struct JsonLine<'a> {
     /// With --where: for each word of the best caption, where the model looks.
     #[serde(rename = "where", skip_serializing_if = "Option::is_none")]
     where_: Option<seesay::inspect::Occlusion>,
+    /// With --attention: each candidate's words with their attention weights.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attention: Option<Vec<CandidateAttention<'a>>>,
+}
+
+/// One candidate's words, each with where the model's attention was.
+#[derive(Serialize)]
+struct CandidateAttention<'a> {
+    text: &'a str,
+    /// Cells per side of the grid.
+    grid: usize,
+    words: Vec<WordAttention<'a>>,
+}
+
+#[derive(Serialize)]
+struct WordAttention<'a> {
+    word: &'a str,
+    /// The grid's weights, row-major (row 0 is the top), summing to 1.
+    weights: &'a [f32],
+}
+
+/// Each candidate's words with their attention weights.
+fn attention_of(candidates: &[CaptionCandidate]) -> Result<Vec<CandidateAttention<'_>>> {
+    candidates
+        .iter()
+        .map(|c| {
+            let maps = c
+                .attention
+                .as_ref()
+                .context("a candidate came without its attention weights")?;
+            Ok(CandidateAttention {
+                text: &c.text,
+                grid: seesay::model::attention::GRID_SIDE,
+                words: c
+                    .words
+                    .iter()
+                    .zip(maps)
+                    .map(|(w, m)| WordAttention {
+                        word: &w.word,
+                        weights: m,
+                    })
+                    .collect(),
+            })
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -120,6 +169,21 @@ pub fn run(args: &CaptionArgs) -> Result<ExitCode> {
     let device = args.model.device()?;
     let captioner = Captioner::load(&args.model.source(), &device)
         .context("cannot load the captioning model")?;
+    if args.attention && !captioner.model().decoder.attends() {
+        let model = match args.model.source() {
+            seesay::captioner::ModelSource::Bundled => {
+                format!("the bundled model ({})", captioner.name())
+            }
+            seesay::captioner::ModelSource::Dir(dir) => {
+                format!("the model in {} ({})", dir.display(), captioner.name())
+            }
+        };
+        anyhow::bail!(
+            "--attention: {model} has no attention (it is a Show-and-Tell decoder), so it \
+             has no attention weights to print; find where it looks by occlusion instead: \
+             `seesay inspect where FILE` or `seesay caption --json --where FILE`"
+        );
+    }
     let mut describer = Describer::new(captioner);
     let novelty = match &args.novelty_data {
         Some(dir) => Some(super::inspect::training_index(dir)?),
@@ -158,6 +222,11 @@ pub fn run(args: &CaptionArgs) -> Result<ExitCode> {
                     } else {
                         None
                     };
+                    let attention = if args.attention {
+                        Some(attention_of(&c.candidates)?)
+                    } else {
+                        None
+                    };
                     let empty = Vec::new();
                     let line = JsonLine {
                         file: file.display().to_string(),
@@ -181,6 +250,7 @@ pub fn run(args: &CaptionArgs) -> Result<ExitCode> {
                         },
                         novelty: novelty.as_ref().map(|i| i.check(&best.text)),
                         where_,
+                        attention,
                     };
                     serde_json::to_writer(&mut out, &line)?;
                     writeln!(out)?;

@@ -305,13 +305,15 @@ fn novelty(args: &NoveltyArgs) -> Result<ExitCode> {
         .take(args.max_images.unwrap_or(usize::MAX))
         .collect();
     anyhow::ensure!(!entries.is_empty(), report.empty_split(split));
-    let features = seesay::train::feature_cache::cached(
+    // An attention model reads the grid (its own cache file), any other the pooled feature.
+    let features = seesay::train::feature_cache::cached_layout(
         &files,
         &model.config.encoder,
         &data.name,
         entries.iter().copied(),
         &args.cache.clone().unwrap_or_else(super::default_cache),
         &device,
+        seesay::train::feature_cache::Layout::read_by(&model.decoder),
     )?;
     let kept: Vec<_> = entries
         .iter()

@@ -39,6 +39,23 @@ pub struct TrainArgs {
     /// every LSTM output ("merge", which the dev split preferred).
     #[arg(long)]
     no_merge_image: bool,
+    /// Train a soft-attention decoder over the encoder's 7×7 grid (Show, Attend and Tell)
+    /// instead of Show and Tell's; the grid is cached (f16, about 125 KB per image) beside the
+    /// pooled features. The image merge does not apply.
+    #[arg(long)]
+    attention: bool,
+    /// Width of the attention's hidden layer (with --attention).
+    #[arg(long, default_value_t = 512, value_name = "N", requires = "attention")]
+    attention_dim: usize,
+    /// λ of the doubly-stochastic attention penalty, λ·mean over images and cells of
+    /// (1 − Σₜ αₜᵢ)², with --attention (0 turns it off).
+    #[arg(
+        long,
+        default_value_t = 1.0,
+        value_name = "LAMBDA",
+        requires = "attention"
+    )]
+    attention_penalty: f64,
     /// Decay of the weight average scored beside the live weights each epoch (0: off).
     #[arg(long, default_value_t = 0.998)]
     ema: f64,
@@ -134,6 +151,14 @@ fn check(args: &TrainArgs) -> Result<()> {
         args.hidden > 0,
         "--hidden must be at least 1; 512 is typical"
     );
+    anyhow::ensure!(
+        args.attention_dim > 0,
+        "--attention-dim must be at least 1; 512 is typical"
+    );
+    anyhow::ensure!(
+        args.attention_penalty.is_finite() && args.attention_penalty >= 0.0,
+        "--attention-penalty must be 0 or more; 1 is typical"
+    );
     check_run(args.epochs, args.run.beam, &args.out)
 }
 
@@ -184,6 +209,9 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
     opts.scheduled_sampling = args.scheduled_sampling;
     opts.weight_decay = args.weight_decay;
     opts.merge_image = !args.no_merge_image;
+    opts.attention = args.attention;
+    opts.attention_dim = args.attention_dim;
+    opts.attention_penalty = args.attention_penalty;
     if !(0.0..1.0).contains(&args.ema) {
         anyhow::bail!("--ema must be in [0, 1): 0 turns the weight average off, 0.998 is typical");
     }

@@ -8,4 +8,4 @@ pub mod occlusion;
 pub use crate::model::sentences::TrainingSentences;
 pub use neighbours::{nearest_words, Neighbour};
 pub use novelty::{Novelty, NoveltyIndex};
-pub use occlusion::{occlude, Occlusion, Region, WordLook};
+pub use occlusion::{occlude, LookMethod, Occlusion, Region, WordLook};

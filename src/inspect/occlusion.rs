@@ -1,14 +1,16 @@
 //! Where in the picture each word of a caption comes from, by occlusion (Zeiler and Fergus,
 //! 2014): each cell of a grid is greyed out in turn, and the decoder re-scores the caption's
 //! words by teacher forcing. A word whose probability falls when a cell is hidden was read
-//! from that cell. This needs no attention in the decoder, so it works with any model.
+//! from that cell. This needs no attention in the decoder, so it works with any model; a
+//! model with attention gives the same kind of maps from its own weights ([`from_attention`]).
 
 use candle_core::{DType, Tensor, D};
 use image::RgbImage;
 use serde::Serialize;
 
+use crate::model::attention::GRID_SIDE;
 use crate::model::Model;
-use crate::vocab::{END_ID, START_ID, UNK_ID};
+use crate::vocab::{Vocab, END_ID, START_ID, UNK_ID};
 use crate::{preprocess, Error, Result};
 
 /// The grid `seesay` uses unless told otherwise: 4×4 cells of 56 pixels (17 encoder passes;
@@ -102,7 +104,8 @@ pub struct WordLook {
     /// p(word | image, previous words) with nothing hidden.
     pub prob: f32,
     /// `drops[row][col]`: how much the word's probability falls when that cell is greyed out
-    /// (negative when hiding the cell makes the word more likely).
+    /// (negative when hiding the cell makes the word more likely); for maps from attention,
+    /// the attention weights themselves.
     pub drops: Vec<Vec<f32>>,
     /// The positive drops scaled to sum to 1; an even map when no cell matters.
     pub map: Vec<Vec<f32>>,
@@ -112,9 +115,35 @@ pub struct WordLook {
     pub description: String,
 }
 
+/// How the maps were found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LookMethod {
+    /// By greying out each cell in turn (any model).
+    Occlusion,
+    /// By the model's own attention weights.
+    Attention,
+}
+
+impl LookMethod {
+    /// How the maps were found, in a sentence for the window and the listener.
+    pub fn sentence(self, grid: usize) -> String {
+        match self {
+            LookMethod::Occlusion => format!(
+                "Found by hiding each part of the picture in turn, on a {grid} by {grid} grid."
+            ),
+            LookMethod::Attention => {
+                format!("Found by the model's attention, on a {grid} by {grid} grid.")
+            }
+        }
+    }
+}
+
 /// Where each word of one caption looks.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Occlusion {
+    /// How the maps were found.
+    pub method: LookMethod,
     /// Cells per side.
     pub grid: usize,
     /// The caption's words in order.
@@ -175,7 +204,7 @@ pub fn occlude(
     }
     let mask = Tensor::from_vec(mask, (n, 1, side, side), device)?.to_dtype(pixels.dtype())?;
     let hidden = pixels.broadcast_mul(&mask)?;
-    let features = model.encode(&hidden)?.features;
+    let features = model.decoder.input(&model.encode(&hidden)?)?;
 
     let t = tokens.len() + 1;
     let mut inputs = Vec::with_capacity(n * t);
@@ -217,7 +246,59 @@ pub fn occlude(
             look(model.vocab.word(token), prob, &drops, grid)
         })
         .collect();
-    Ok(Occlusion { grid, words })
+    Ok(Occlusion {
+        method: LookMethod::Occlusion,
+        grid,
+        words,
+    })
+}
+
+/// The maps of a model with attention: `maps` has a row of weights over the 7×7 grid
+/// (row-major) for each of `tokens`, and `log_probs` each word's log-probability.
+pub fn from_attention(
+    vocab: &Vocab,
+    tokens: &[u32],
+    log_probs: &[f32],
+    maps: &[Vec<f32>],
+) -> Result<Occlusion> {
+    let cells = GRID_SIDE * GRID_SIDE;
+    if maps.len() != tokens.len() || log_probs.len() != tokens.len() {
+        return Err(Error::Other(format!(
+            "{} attention maps and {} probabilities for {} words",
+            maps.len(),
+            log_probs.len(),
+            tokens.len()
+        )));
+    }
+    if let Some(bad) = maps.iter().find(|m| m.len() != cells) {
+        return Err(Error::Other(format!(
+            "an attention map has {} cells, not {cells}",
+            bad.len()
+        )));
+    }
+    if maps
+        .iter()
+        .flatten()
+        .chain(log_probs)
+        .any(|v| !v.is_finite())
+    {
+        return Err(Error::Other(
+            "the model computed numbers that are not numbers (NaN or infinity) while looking \
+             where it looks"
+                .into(),
+        ));
+    }
+    let words = tokens
+        .iter()
+        .zip(log_probs)
+        .zip(maps)
+        .map(|((&t, &lp), map)| look(vocab.word(t), lp.exp(), map, GRID_SIDE))
+        .collect();
+    Ok(Occlusion {
+        method: LookMethod::Attention,
+        grid: GRID_SIDE,
+        words,
+    })
 }
 
 /// The pixel rows (or columns) of cell `i` of `grid` along a side of `side` pixels; the cells

@@ -44,7 +44,6 @@ impl BlockedMap {
     }
 
     /// Back to (C, H, W).
-    #[cfg(test)]
     pub(super) fn to_nchw(&self) -> Vec<f32> {
         let hw = self.h * self.w;
         let mut out = vec![0f32; self.c * hw];

@@ -29,9 +29,41 @@ pub struct EncoderConfig {
     pub normalization: Normalization,
 }
 
-/// Show-and-Tell's LSTM decoder.
+/// Which decoder reads the image.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DecoderKind {
+    /// Show and Tell: the pooled feature is the LSTM's first input.
+    #[default]
+    Nic,
+    /// Show, Attend and Tell (soft attention): each step reads a weighted sum of the 7×7
+    /// grid's cells.
+    Attention,
+}
+
+impl DecoderKind {
+    fn is_nic(&self) -> bool {
+        *self == DecoderKind::Nic
+    }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// The LSTM decoder: Show and Tell's, or Show, Attend and Tell's (see [`DecoderKind`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct DecoderConfig {
+    /// Which decoder this is (absent in older files: "nic"; written only for attention).
+    #[serde(
+        default,
+        rename = "decoder",
+        skip_serializing_if = "DecoderKind::is_nic"
+    )]
+    pub kind: DecoderKind,
+    /// Width of the attention's hidden layer (attention decoders only; 0 for NIC).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attention_dim: usize,
     /// Words in the vocabulary, special tokens included.
     pub vocab_size: usize,
     /// Width of the image feature.
@@ -65,6 +97,8 @@ impl DecoderConfig {
     /// The paper's sizes (512 units) for a vocabulary of `vocab_size` words.
     pub fn nic(vocab_size: usize) -> Self {
         Self {
+            kind: DecoderKind::Nic,
+            attention_dim: 0,
             vocab_size,
             feature_dim: crate::model::efficientnet::FEATURE_DIM,
             embed_dim: 512,
@@ -72,5 +106,21 @@ impl DecoderConfig {
             dropout: 0.3,
             merge_image: false,
         }
+    }
+
+    /// Show, Attend and Tell's decoder with the paper's sizes (512 units, attention 512) for a
+    /// vocabulary of `vocab_size` words.
+    pub fn attention(vocab_size: usize) -> Self {
+        Self {
+            kind: DecoderKind::Attention,
+            attention_dim: 512,
+            ..Self::nic(vocab_size)
+        }
+    }
+
+    /// Whether the decoder attends over the encoder's grid (and so needs it, not the pooled
+    /// feature).
+    pub fn attends(&self) -> bool {
+        self.kind == DecoderKind::Attention
     }
 }

@@ -223,6 +223,9 @@ pub struct LayerTime {
 pub struct EncoderOutput {
     /// Pooled 1280-d feature, (N, 1280).
     pub features: Tensor,
+    /// The head's output before pooling, (N, 1280, 7, 7), when asked for
+    /// ([`EfficientNetLite0::forward_grid`]): what an attention decoder reads.
+    pub grid: Option<Tensor>,
 }
 
 /// EfficientNet-Lite0 with folded BatchNorms, ready for inference.
@@ -327,7 +330,12 @@ impl EfficientNetLite0 {
 
     /// Runs a normalised (N, 3, H, W) batch through the network.
     pub fn forward(&self, x: &Tensor) -> Result<EncoderOutput> {
-        self.forward_marked(x, &mut |_: &str| {})
+        self.forward_marked(x, &mut |_: &str| {}, false)
+    }
+
+    /// The forward pass that also keeps the spatial grid before pooling (for attention).
+    pub fn forward_grid(&self, x: &Tensor) -> Result<EncoderOutput> {
+        self.forward_marked(x, &mut |_: &str| {}, true)
     }
 
     /// The forward pass, timing each layer (CPU ops finish before they return, so the clock
@@ -335,18 +343,27 @@ impl EfficientNetLite0 {
     pub fn forward_timed(&self, x: &Tensor) -> Result<(EncoderOutput, Vec<LayerTime>)> {
         let mut times = Vec::new();
         let mut last = std::time::Instant::now();
-        let out = self.forward_marked(x, &mut |name: &str| {
-            let now = std::time::Instant::now();
-            times.push(LayerTime {
-                name: name.to_owned(),
-                seconds: (now - last).as_secs_f64(),
-            });
-            last = now;
-        })?;
+        let out = self.forward_marked(
+            x,
+            &mut |name: &str| {
+                let now = std::time::Instant::now();
+                times.push(LayerTime {
+                    name: name.to_owned(),
+                    seconds: (now - last).as_secs_f64(),
+                });
+                last = now;
+            },
+            false,
+        )?;
         Ok((out, times))
     }
 
-    fn forward_marked(&self, x: &Tensor, mark: &mut dyn FnMut(&str)) -> Result<EncoderOutput> {
+    fn forward_marked(
+        &self,
+        x: &Tensor,
+        mark: &mut dyn FnMut(&str),
+        keep_grid: bool,
+    ) -> Result<EncoderOutput> {
         let mut y = conv_relu6(x, &self.stem.weight, &self.stem.bias, 2)?;
         mark("stem 3x3");
         for (i, block) in self.blocks.iter().enumerate() {
@@ -357,8 +374,7 @@ impl EfficientNetLite0 {
                 && y.device().is_cpu()
                 && y.dtype() == DType::F32;
             if blocked {
-                let features = self.blocked_tail(&y, i, mark)?;
-                return Ok(EncoderOutput { features });
+                return self.blocked_tail(&y, i, mark, keep_grid);
             }
             y = block.forward_marked(&y, &mut |layer: &str| mark(&format!("{label} {layer}")))?;
         }
@@ -366,12 +382,21 @@ impl EfficientNetLite0 {
         mark("head 1x1");
         let features = y.mean(D::Minus1)?.mean(D::Minus1)?;
         mark("pool");
-        Ok(EncoderOutput { features })
+        Ok(EncoderOutput {
+            features,
+            grid: keep_grid.then_some(y),
+        })
     }
 
     /// Blocks `first..`, the head and the pooling on channel-blocked maps: the pooled
-    /// features (N, 1280).
-    fn blocked_tail(&self, y: &Tensor, first: usize, mark: &mut dyn FnMut(&str)) -> Result<Tensor> {
+    /// features (N, 1280), and the grid before pooling in NCHW when `keep_grid`.
+    fn blocked_tail(
+        &self,
+        y: &Tensor,
+        first: usize,
+        mark: &mut dyn FnMut(&str),
+        keep_grid: bool,
+    ) -> Result<EncoderOutput> {
         let (n, c, h, w) = y.dims4()?;
         let values = y.flatten_all()?.to_vec1::<f32>()?;
         let mut maps: Vec<BlockedMap> = values
@@ -393,7 +418,17 @@ impl EfficientNetLite0 {
         mark("head 1x1");
         let features: Vec<f32> = maps.iter().flat_map(|m| m.channel_means()).collect();
         mark("pool");
-        Ok(Tensor::from_vec(features, (n, FEATURE_DIM), y.device())?)
+        let grid = if keep_grid {
+            let (c, h, w) = maps[0].dims();
+            let values: Vec<f32> = maps.iter().flat_map(|m| m.to_nchw()).collect();
+            Some(Tensor::from_vec(values, (n, c, h, w), y.device())?)
+        } else {
+            None
+        };
+        Ok(EncoderOutput {
+            features: Tensor::from_vec(features, (n, FEATURE_DIM), y.device())?,
+            grid,
+        })
     }
 
     /// ImageNet class logits (N, 1000) for pooled features; captioning never needs them,

@@ -1,5 +1,6 @@
 //! The Show-and-Tell model: a frozen EfficientNet-Lite0 encoder and an LSTM decoder.
 
+pub mod attention;
 mod blocked;
 pub mod config;
 mod cpu_storage;
@@ -25,8 +26,8 @@ pub(crate) fn has_avx2_fma() -> bool {
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 
-pub use config::{DecoderConfig, EncoderConfig, ModelConfig};
-pub use decoder::{Decoder, DecoderState};
+pub use config::{DecoderConfig, DecoderKind, EncoderConfig, ModelConfig};
+pub use decoder::{Decoder, DecoderState, Replay};
 pub use efficientnet::{EfficientNetLite0, EncoderOutput};
 pub use files::ModelFiles;
 
@@ -160,9 +161,14 @@ impl Model {
         })
     }
 
-    /// Encodes a normalised image batch: (N, 3, 224, 224) -> features and class logits.
+    /// Encodes a normalised image batch: (N, 3, 224, 224) -> pooled features, and the grid
+    /// when the decoder attends over it.
     pub fn encode(&self, pixels: &Tensor) -> Result<EncoderOutput> {
-        self.encoder.forward(pixels)
+        if self.decoder.attends() {
+            self.encoder.forward_grid(pixels)
+        } else {
+            self.encoder.forward(pixels)
+        }
     }
 }
 
@@ -175,8 +181,6 @@ pub fn decoder_shapes(cfg: &DecoderConfig) -> Vec<(&'static str, Vec<usize>)> {
         cfg.vocab_size,
     );
     let mut shapes = vec![
-        ("img_proj.weight", vec![e, f]),
-        ("img_proj.bias", vec![e]),
         ("embed.weight", vec![v, e]),
         ("lstm.weight_ih_l0", vec![4 * h, e]),
         ("lstm.weight_hh_l0", vec![4 * h, h]),
@@ -185,6 +189,12 @@ pub fn decoder_shapes(cfg: &DecoderConfig) -> Vec<(&'static str, Vec<usize>)> {
         ("out.weight", vec![v, h]),
         ("out.bias", vec![v]),
     ];
+    if cfg.attends() {
+        shapes.extend(attention::Attend::shapes(cfg));
+        return shapes;
+    }
+    shapes.push(("img_proj.weight", vec![e, f]));
+    shapes.push(("img_proj.bias", vec![e]));
     if cfg.merge_image {
         shapes.push(("img_out.weight", vec![h, f]));
         shapes.push(("img_out.bias", vec![h]));
@@ -209,11 +219,30 @@ pub fn write_untrained(
     hidden: usize,
     name: &str,
 ) -> Result<()> {
+    write_untrained_kind(dir, words, hidden, name, DecoderKind::Nic)
+}
+
+/// [`write_untrained`] with a decoder of the given kind (an attention decoder's attention is
+/// `hidden` wide too).
+pub fn write_untrained_kind(
+    dir: &std::path::Path,
+    words: &[&str],
+    hidden: usize,
+    name: &str,
+    kind: DecoderKind,
+) -> Result<()> {
     let vocab = Vocab::build(words.iter().copied(), 1);
+    let base = match kind {
+        DecoderKind::Nic => DecoderConfig::nic(vocab.len()),
+        DecoderKind::Attention => DecoderConfig {
+            attention_dim: hidden,
+            ..DecoderConfig::attention(vocab.len())
+        },
+    };
     let decoder = DecoderConfig {
         embed_dim: hidden,
         hidden_dim: hidden,
-        ..DecoderConfig::nic(vocab.len())
+        ..base
     };
     let varmap = candle_nn::VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);

@@ -7,6 +7,7 @@ use crate::confidence::Signals;
 use crate::decode;
 use crate::guided::{self, Constraint, GuidePolicy};
 use crate::metrics::{self, Scores};
+use crate::model::attention::GRID_CELLS;
 use crate::model::{Decoder, EfficientNetLite0};
 use crate::objects;
 use crate::vocab::Vocab;
@@ -27,6 +28,9 @@ pub struct FeatureCaption {
 /// several decoders (same vocabulary), their averaged distribution is searched. With `head`
 /// (the encoder whose features these are), its ImageNet objects guide the search as `policy`
 /// says, exactly as when captioning a picture.
+///
+/// A row is a pooled feature (F values) or a grid (49 × F, cell by cell, from the grid cache);
+/// an attention decoder needs grids, and from a grid the others (and the head) read its mean.
 #[allow(clippy::too_many_arguments)]
 pub fn caption_features(
     decoders: &[&Decoder],
@@ -51,13 +55,31 @@ pub fn caption_features(
     .beam_params();
     let mut out = Vec::with_capacity(features.len());
     // Images go through the decoder in batches: each step reads the weights once for all.
+    let dim = first.config().feature_dim;
+    let grid_len = GRID_CELLS * dim;
     for chunk in features.chunks(32) {
-        let dim = first.config().feature_dim;
         let flat: Vec<f32> = chunk.iter().flat_map(|f| f.iter().copied()).collect();
-        let x = Tensor::from_vec(flat, (chunk.len(), dim), device)?;
+        let rows = chunk.len();
+        let x = if flat.len() == rows * dim {
+            Tensor::from_vec(flat, (rows, dim), device)?
+        } else if flat.len() == rows * grid_len {
+            Tensor::from_vec(flat, (rows, GRID_CELLS, dim), device)?
+        } else {
+            return Err(Error::Other(format!(
+                "features of {} values per image are neither pooled ({dim}) nor a grid ({grid_len})",
+                chunk.first().map_or(0, |f| f.len())
+            )));
+        };
+        if x.rank() == 2 && decoders.iter().any(|d| d.attends()) {
+            return Err(Error::Other(
+                "an attention decoder needs the encoder's grid, but these are pooled features"
+                    .into(),
+            ));
+        }
+        let pooled = if x.rank() == 3 { x.mean(1)? } else { x.clone() };
         let probs: Vec<Vec<f32>> = match head {
             Some(head) => head
-                .classify(&x)?
+                .classify(&pooled)?
                 .to_vec2::<f32>()?
                 .iter()
                 .map(|row| objects::softmax(row))

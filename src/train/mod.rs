@@ -1,7 +1,9 @@
 //! Maximum-likelihood training of the decoder on cached image features.
 //!
 //! The loss is the mean over words of −log p(word | image, previous words) with teacher
-//! forcing and padding masked. The dev split picks the best epoch; checkpoints are written
+//! forcing and padding masked; an attention decoder adds Show, Attend and Tell's
+//! doubly-stochastic penalty λ·mean over images and cells of (1 − Σₜ αₜᵢ)², which asks every
+//! cell to be looked at about once over the sentence. The dev split picks the best epoch; checkpoints are written
 //! atomically each epoch so `--resume` loses at most the epoch in progress, and every random
 //! draw (shuffle, dropout, scheduled sampling) comes from the seed and the epoch number, so a
 //! resumed run ends exactly where an uninterrupted one does.
@@ -83,6 +85,12 @@ pub struct TrainOptions {
     pub dropout: f32,
     /// Add the projected image to every LSTM output too (the "merge" arrangement).
     pub merge_image: bool,
+    /// Train a soft-attention decoder over the 7×7 grid (Show, Attend and Tell) instead.
+    pub attention: bool,
+    /// Width of the attention's hidden layer.
+    pub attention_dim: usize,
+    /// λ of the doubly-stochastic attention penalty (0 turns it off).
+    pub attention_penalty: f64,
     /// Decay of the weight average evaluated beside the live weights (0 turns it off).
     pub ema_decay: f64,
     /// Which dev score picks the best epoch.
@@ -122,6 +130,9 @@ impl TrainOptions {
             hidden_dim: 512,
             dropout: 0.4,
             merge_image: true,
+            attention: false,
+            attention_dim: 512,
+            attention_penalty: 1.0,
             ema_decay: 0.998,
             select: Selection::Cider,
             resume: false,
@@ -181,6 +192,8 @@ struct CheckpointState {
     decoder: DecoderConfig,
     #[serde(default)]
     ema_decay: f64,
+    #[serde(default)]
+    attention_penalty: f64,
     report: TrainReport,
 }
 
@@ -205,13 +218,19 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
         )));
     }
 
-    let features = feature_cache::cached(
+    let layout = if opts.attention {
+        feature_cache::Layout::Grid
+    } else {
+        feature_cache::Layout::Pooled
+    };
+    let features = feature_cache::cached_layout(
         &encoder_files,
         &enc_cfg,
         &data.name,
         train_imgs.iter().chain(&dev_imgs).copied(),
         &opts.cache_dir,
         device,
+        layout,
     )?;
     let state_dir = opts.out.join(STATE_DIR);
     let resumed = if opts.resume {
@@ -229,18 +248,33 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
             opts.min_count,
         ),
     };
-    let dec_cfg = DecoderConfig {
-        vocab_size: vocab.len(),
-        embed_dim: opts.embed_dim,
-        hidden_dim: opts.hidden_dim,
-        dropout: opts.dropout,
-        merge_image: opts.merge_image,
-        ..DecoderConfig::nic(vocab.len())
+    let dec_cfg = if opts.attention {
+        DecoderConfig {
+            embed_dim: opts.embed_dim,
+            hidden_dim: opts.hidden_dim,
+            dropout: opts.dropout,
+            attention_dim: opts.attention_dim,
+            ..DecoderConfig::attention(vocab.len())
+        }
+    } else {
+        DecoderConfig {
+            vocab_size: vocab.len(),
+            embed_dim: opts.embed_dim,
+            hidden_dim: opts.hidden_dim,
+            dropout: opts.dropout,
+            merge_image: opts.merge_image,
+            ..DecoderConfig::nic(vocab.len())
+        }
+    };
+    let penalty = if opts.attention {
+        opts.attention_penalty
+    } else {
+        0.0
     };
 
     // Training examples: (row in the feature matrix, caption ids).
     let train_ids: Vec<&str> = train_imgs.iter().map(|e| e.id.as_str()).collect();
-    let train_feats = stack_features(&features, &train_ids, device)?;
+    let train_feats = stack_features(&features, &train_ids, layout, device)?;
     let mut examples: Vec<(u32, Vec<u32>)> = Vec::new();
     for (row, e) in train_imgs.iter().enumerate() {
         for c in &e.captions {
@@ -274,7 +308,10 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
     };
     let mut start_epoch = 0;
     if let Some((state, _, tensors)) = resumed {
-        if state.decoder != dec_cfg || state.seed != opts.seed || state.ema_decay != opts.ema_decay
+        if state.decoder != dec_cfg
+            || state.seed != opts.seed
+            || state.ema_decay != opts.ema_decay
+            || state.attention_penalty != penalty
         {
             return Err(Error::Other(
                 "the checkpoint was made with other settings (sizes or seed); start afresh without --resume".into(),
@@ -326,17 +363,27 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
             } else {
                 b.inputs.clone()
             };
-            let hidden = decoder.forward_sequence(&feats, &inputs, Some(&mut rng))?;
+            let (hidden, alphas) =
+                decoder.forward_sequence_attending(&feats, &inputs, Some(&mut rng))?;
             // Only real words reach the vocabulary layer, the costliest matmul: padding is skipped.
             let logits = decoder.logits(&hidden.index_select(&b.positions, 0)?)?;
-            let loss = token_loss(&logits, &b.targets, opts.label_smoothing)?;
-            let l = f64::from(loss.to_scalar::<f32>()?);
+            let words_loss = token_loss(&logits, &b.targets, opts.label_smoothing)?;
+            // The words' loss is what is reported, so runs with and without attention compare.
+            let l = f64::from(words_loss.to_scalar::<f32>()?);
+            let loss = match &alphas {
+                Some(a) if penalty > 0.0 => {
+                    let p = attention_penalty(a, &b.mask)?;
+                    (&words_loss + (p * penalty)?)?
+                }
+                _ => words_loss,
+            };
+            let total = f64::from(loss.to_scalar::<f32>()?);
             // Checked before the step, so the weights kept in memory (and any checkpoint) are
             // never updated from a non-finite loss.
-            if !l.is_finite() {
+            if !(l.is_finite() && total.is_finite()) {
                 // Read before finishing, which moves the bar to its end.
                 let at = format!(
-                    "the loss became {l} at epoch {}, batch {} of {}",
+                    "the loss became {total} at epoch {}, batch {} of {}",
                     epoch + 1,
                     bar.position() + 1,
                     batches.len()
@@ -449,6 +496,7 @@ pub fn train(data: &Dataset, opts: &TrainOptions, device: &Device) -> Result<Tra
                 seed: opts.seed,
                 decoder: dec_cfg,
                 ema_decay: opts.ema_decay,
+                attention_penalty: penalty,
                 report: report.clone(),
             },
         )?;
@@ -628,8 +676,14 @@ fn limited<'a>(
     it.take(max.unwrap_or(usize::MAX)).collect()
 }
 
-fn stack_features(features: &Features, ids: &[&str], device: &Device) -> Result<Tensor> {
-    let dim = crate::model::efficientnet::FEATURE_DIM;
+/// The features of `ids` as one tensor: (N, F) pooled, or (N, 49, F) for the grid layout.
+fn stack_features(
+    features: &Features,
+    ids: &[&str],
+    layout: feature_cache::Layout,
+    device: &Device,
+) -> Result<Tensor> {
+    let dim = layout.values_per_image();
     let mut flat = Vec::with_capacity(ids.len() * dim);
     for id in ids {
         match features.get(*id) {
@@ -638,7 +692,22 @@ fn stack_features(features: &Features, ids: &[&str], device: &Device) -> Result<
             None => flat.extend(std::iter::repeat_n(0f32, dim)),
         }
     }
-    Ok(Tensor::from_vec(flat, (ids.len(), dim), device)?)
+    let t = Tensor::from_vec(flat, (ids.len(), dim), device)?;
+    Ok(match layout {
+        feature_cache::Layout::Pooled => t,
+        feature_cache::Layout::Grid => t.reshape((
+            ids.len(),
+            crate::model::attention::GRID_CELLS,
+            crate::model::efficientnet::FEATURE_DIM,
+        ))?,
+    })
+}
+
+/// Show, Attend and Tell's doubly-stochastic penalty for weights `alphas` (B, T, L) over the
+/// real steps `mask` (B, T): the mean over images and cells of (1 − Σₜ αₜᵢ)².
+fn attention_penalty(alphas: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    let coverage = alphas.broadcast_mul(&mask.unsqueeze(2)?)?.sum(1)?;
+    Ok(coverage.affine(-1.0, 1.0)?.sqr()?.mean_all()?)
 }
 
 struct Batch {
@@ -648,6 +717,8 @@ struct Batch {
     positions: Tensor,
     /// The target at each of those positions.
     targets: Tensor,
+    /// (B, T): 1 at those positions, 0 at padding.
+    mask: Tensor,
     n_tokens: usize,
 }
 
@@ -678,6 +749,7 @@ fn make_batch(examples: &[(u32, Vec<u32>)], picks: &[usize], device: &Device) ->
     let mut inputs = vec![vocab::PAD_ID; b * t];
     let mut positions = Vec::new();
     let mut targets = Vec::new();
+    let mut mask = vec![0f32; b * t];
     for (i, (_, caption)) in chosen.iter().enumerate() {
         let row = i * t;
         inputs[row] = vocab::START_ID;
@@ -688,6 +760,7 @@ fn make_batch(examples: &[(u32, Vec<u32>)], picks: &[usize], device: &Device) ->
         }
         positions.push((row + caption.len()) as u32);
         targets.push(vocab::END_ID);
+        mask[row..=row + caption.len()].fill(1.0);
     }
     let rows: Vec<u32> = chosen.iter().map(|(r, _)| *r).collect();
     let n_tokens = targets.len();
@@ -696,6 +769,7 @@ fn make_batch(examples: &[(u32, Vec<u32>)], picks: &[usize], device: &Device) ->
         inputs: Tensor::from_vec(inputs, (b, t), device)?,
         positions: Tensor::from_vec(positions, n_tokens, device)?,
         targets: Tensor::from_vec(targets, n_tokens, device)?,
+        mask: Tensor::from_vec(mask, (b, t), device)?,
         n_tokens,
     })
 }

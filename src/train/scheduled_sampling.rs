@@ -105,6 +105,7 @@ mod tests {
             hidden_dim: 8,
             dropout: 0.0,
             merge_image: true,
+            ..DecoderConfig::nic(30)
         };
         let vm = VarMap::new();
         let dec = Decoder::new(cfg, VarBuilder::from_varmap(&vm, DType::F32, &dev))?;

@@ -293,6 +293,14 @@ pub fn fine_tune(
         None => ModelFiles::bundled()?,
     };
     let (config, init_vocab, _) = crate::model::load_decoder(&files, device)?;
+    if config.decoder.attends() {
+        return Err(Error::Other(format!(
+            "{} has an attention decoder, and self-critical tuning supports only Show-and-Tell \
+             (NIC) decoders so far; train the attention model with `seesay train --attention` \
+             and use it as it is",
+            files.location
+        )));
+    }
     let train_imgs: Vec<_> = data
         .split(Split::Train)
         .take(opts.max_train_images.unwrap_or(usize::MAX))
@@ -328,7 +336,7 @@ pub fn fine_tune(
     let sentences = training_sentences(&train_imgs).to_bytes();
     let reward = CorpusCider::new(&train.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>());
     let ids: Vec<&str> = train.iter().map(|(id, _)| *id).collect();
-    let train_feats = stack_features(&features, &ids, device)?;
+    let train_feats = stack_features(&features, &ids, feature_cache::Layout::Pooled, device)?;
     let (dev_feats, dev_refs) = dev_split(&dev_imgs, &features);
 
     // Fresh variables, then the starting model's weights (in f32, whatever they were stored in).
@@ -566,6 +574,7 @@ pub fn fine_tune(
                 seed: opts.seed,
                 decoder: config.decoder,
                 ema_decay: 0.0,
+                attention_penalty: 0.0,
                 report: report.clone(),
             },
         )?;
