@@ -65,7 +65,9 @@ struct Trained {
 fn trained() -> &'static Trained {
     static MODEL: OnceLock<Trained> = OnceLock::new();
     MODEL.get_or_init(|| {
-        let root = std::env::temp_dir().join(format!("seesay-attention-{}", std::process::id()));
+        // Under cargo's own scratch folder, replaced by each run, so that runs do not leave
+        // one folder each in the system's temporary directory (a static is never dropped).
+        let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("attention-model");
         let _ = std::fs::remove_dir_all(&root);
         let (data, _) = seesay::data::open(&flickr8k()).expect("Flickr8k is beside the repository");
         let dir = root.join("model");
