@@ -5,25 +5,23 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use egui_kittest::kittest::Queryable;
 
-use seesay::app::{CaptionState, SeesayApp, Services};
 use seesay::captioner::{CaptionOptions, Captioner, ModelSource};
 use seesay::decode::{beam_search, greedy, BeamParams, StepDecoder};
 use seesay::guided::GuidePolicy;
 use seesay::inspect::LookMethod;
 use seesay::model::{Decoder, DecoderConfig, DecoderKind, ModelConfig};
-use seesay::sources::{ClipboardContent, MemoryClipboard, MemoryScreen, ScriptedPicker};
 use seesay::speech::RecordingSpeaker;
 use seesay::train::{train, TrainOptions};
 use seesay::vocab;
 
 mod harness;
-use harness::{wait_for, wait_for_harness, wait_for_speech};
+use harness::{wait_for_harness, wait_for_speech};
 
 fn flickr8k() -> PathBuf {
     PathBuf::from(concat!(
@@ -392,30 +390,8 @@ fn the_app_says_the_maps_come_from_the_models_attention() {
     let picture = dir.path().join("dog.jpg");
     std::fs::copy(dog(), &picture).expect("copy");
     let speaker = RecordingSpeaker::new();
-    let services = Services {
-        speaker: seesay::speech::ready(speaker.clone()),
-        clipboard: Box::new(MemoryClipboard::new(ClipboardContent::Empty)),
-        screen: Arc::new(MemoryScreen::new(None, None)),
-        picker: Arc::new(ScriptedPicker::none()),
-    };
-    let config = harness::config(vec![picture], ModelSource::Dir(trained().dir.clone()));
-    let mut h = egui_kittest::Harness::builder()
-        .with_size(egui::vec2(1100.0, 760.0))
-        .build_eframe(move |cc| SeesayApp::new(cc, config, services));
-    wait_for(&mut h, "the caption", |app| {
-        matches!(app.state().caption, CaptionState::Ready(_))
-    });
-    let CaptionState::Ready(d) = &h.state().state().caption else {
-        unreachable!()
-    };
-    let words: Vec<String> = d
-        .captioned
-        .best()
-        .expect("a caption")
-        .words
-        .iter()
-        .map(|w| w.word.clone())
-        .collect();
+    let (mut h, words) =
+        harness::captioned_app(picture, ModelSource::Dir(trained().dir.clone()), &speaker);
     assert!(!words.is_empty());
     let spoken_before = speaker.recording().spoken.len();
 

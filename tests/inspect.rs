@@ -11,16 +11,14 @@ use egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable};
 use image::{imageops, DynamicImage, RgbImage};
 
-use seesay::app::{CaptionState, SeesayApp, Services};
 use seesay::captioner::{CaptionOptions, Captioner, ModelSource};
 use seesay::device::DeviceChoice;
 use seesay::inspect::{Occlusion, Region};
-use seesay::sources::{ClipboardContent, MemoryClipboard, MemoryScreen, ScriptedPicker};
 use seesay::speech::RecordingSpeaker;
 use seesay::worker::{Event, LookJob, Request, Worker};
 
 mod harness;
-use harness::{wait_for, wait_for_harness, wait_for_speech};
+use harness::{wait_for_harness, wait_for_speech};
 
 fn flickr(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -294,30 +292,7 @@ fn the_app_shows_and_says_where_each_word_looks() {
     load(GAME).save(dir.path().join("2-game.png")).expect("png");
     let picture = dir.path().to_path_buf();
     let speaker = RecordingSpeaker::new();
-    let services = Services {
-        speaker: seesay::speech::ready(speaker.clone()),
-        clipboard: Box::new(MemoryClipboard::new(ClipboardContent::Empty)),
-        screen: Arc::new(MemoryScreen::new(None, None)),
-        picker: Arc::new(ScriptedPicker::none()),
-    };
-    let config = harness::config(vec![picture], ModelSource::Bundled);
-    let mut h = egui_kittest::Harness::builder()
-        .with_size(egui::vec2(1100.0, 760.0))
-        .build_eframe(move |cc| SeesayApp::new(cc, config, services));
-    wait_for(&mut h, "the caption", |app| {
-        matches!(app.state().caption, CaptionState::Ready(_))
-    });
-    let CaptionState::Ready(d) = &h.state().state().caption else {
-        unreachable!()
-    };
-    let words: Vec<String> = d
-        .captioned
-        .best()
-        .expect("a caption")
-        .words
-        .iter()
-        .map(|w| w.word.clone())
-        .collect();
+    let (mut h, words) = harness::captioned_app(picture, ModelSource::Bundled, &speaker);
     let spoken_before = speaker.recording().spoken.len();
 
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);

@@ -6,10 +6,13 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use egui_kittest::Harness;
-use seesay::app::{AppConfig, SeesayApp};
+use seesay::app::{AppConfig, CaptionState, SeesayApp, Services};
 use seesay::captioner::ModelSource;
 use seesay::device::DeviceChoice;
+use seesay::sources::{ClipboardContent, MemoryClipboard, MemoryScreen, ScriptedPicker};
 use seesay::speech::{Recording, RecordingSpeaker};
 
 /// The app as a test runs it: on the CPU, no socket, no global keys, no screen reader.
@@ -24,6 +27,40 @@ pub fn config(paths: Vec<PathBuf>, model: ModelSource) -> AppConfig {
         speech_timeout: Duration::from_secs(4),
         screen_reader: Some(false),
     }
+}
+
+/// The app opened on `picture` (a file or a folder) with `model`, speaking into `speaker`,
+/// once its first caption is ready; with the words of that caption's best candidate.
+pub fn captioned_app(
+    picture: PathBuf,
+    model: ModelSource,
+    speaker: &RecordingSpeaker,
+) -> (Harness<'static, SeesayApp>, Vec<String>) {
+    let services = Services {
+        speaker: seesay::speech::ready(speaker.clone()),
+        clipboard: Box::new(MemoryClipboard::new(ClipboardContent::Empty)),
+        screen: Arc::new(MemoryScreen::new(None, None)),
+        picker: Arc::new(ScriptedPicker::none()),
+    };
+    let config = config(vec![picture], model);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1100.0, 760.0))
+        .build_eframe(move |cc| SeesayApp::new(cc, config, services));
+    wait_for(&mut h, "the caption", |app| {
+        matches!(app.state().caption, CaptionState::Ready(_))
+    });
+    let CaptionState::Ready(d) = &h.state().state().caption else {
+        unreachable!()
+    };
+    let words = d
+        .captioned
+        .best()
+        .expect("a caption")
+        .words
+        .iter()
+        .map(|w| w.word.clone())
+        .collect();
+    (h, words)
 }
 
 /// Steps the UI until `done` holds on the app, then draws twice more: a Grid's first frame is
