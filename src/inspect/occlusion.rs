@@ -224,11 +224,7 @@ pub fn occlude(
         .reshape((n, t))?
         .to_vec2::<f32>()?;
     if log_probs.iter().flatten().any(|v| !v.is_finite()) {
-        return Err(Error::Other(
-            "the model computed numbers that are not numbers (NaN or infinity) while looking \
-             where it looks"
-                .into(),
-        ));
+        return Err(not_finite());
     }
     let full = log_probs
         .first()
@@ -282,11 +278,7 @@ pub fn from_attention(
         .chain(log_probs)
         .any(|v| !v.is_finite())
     {
-        return Err(Error::Other(
-            "the model computed numbers that are not numbers (NaN or infinity) while looking \
-             where it looks"
-                .into(),
-        ));
+        return Err(not_finite());
     }
     let words = tokens
         .iter()
@@ -353,6 +345,15 @@ fn normalise(drops: &[f32], grid: usize) -> (Vec<f32>, Region) {
     }
     // sw > 0: the peak itself holds more than an even share.
     (map, Region::at(sx / sw, sy / sw))
+}
+
+/// The error for a model whose numbers went to NaN or infinity while it was being inspected.
+fn not_finite() -> Error {
+    Error::Other(
+        "the model computed numbers that are not numbers (NaN or infinity) while looking where \
+         it looks"
+            .into(),
+    )
 }
 
 #[cfg(test)]

@@ -553,6 +553,11 @@ mod tests {
     use super::*;
     use candle_nn::VarMap;
 
+    /// The largest absolute difference between two tensors of one shape.
+    fn max_abs_diff(a: &Tensor, b: &Tensor) -> Result<f32> {
+        Ok((a - b)?.abs()?.max_all()?.to_scalar::<f32>()?)
+    }
+
     /// Beam search steps one word at a time; training runs whole captions at once. Both
     /// must give the same next-word distribution, with and without the image merge.
     #[test]
@@ -579,10 +584,7 @@ mod tests {
             let mut state = dec.image_state(&feats)?;
             for t in 0..4 {
                 let (step, next) = dec.step_tensor(&inputs.i((.., t))?.contiguous()?, &state)?;
-                let diff = (step - whole.i((.., t, ..))?)?
-                    .abs()?
-                    .max_all()?
-                    .to_scalar::<f32>()?;
+                let diff = max_abs_diff(&step, &whole.i((.., t, ..))?)?;
                 assert!(diff < 1e-4, "merge {merge_image}, step {t}: {diff}");
                 state = next;
             }
@@ -622,16 +624,10 @@ mod tests {
         assert!(state.attention().is_none());
         for t in 0..4 {
             let (step, next) = dec.step_tensor(&inputs.i((.., t))?.contiguous()?, &state)?;
-            let diff = (step - whole.i((.., t, ..))?)?
-                .abs()?
-                .max_all()?
-                .to_scalar::<f32>()?;
+            let diff = max_abs_diff(&step, &whole.i((.., t, ..))?)?;
             assert!(diff < 1e-4, "step {t}: {diff}");
             let alpha = next.attention().expect("the step's weights");
-            let diff = (alpha - alphas.i((.., t, ..))?)?
-                .abs()?
-                .max_all()?
-                .to_scalar::<f32>()?;
+            let diff = max_abs_diff(&alpha, &alphas.i((.., t, ..))?)?;
             assert!(diff < 1e-5, "weights of step {t}: {diff}");
             for row in alpha.to_vec2::<f32>()? {
                 let sum: f32 = row.iter().sum();
