@@ -73,24 +73,23 @@ impl FoldedConv {
         Ok(Pointwise::new(&self.weight, &self.bias)?)
     }
 
-    /// This 1x1 convolution packed for channel-blocked maps, where the CPU allows.
-    fn blocked_pointwise(&self) -> Result<Option<BlockedPointwise>> {
-        if !self.weight.device().is_cpu() || !blocked::available() {
-            return Ok(None);
-        }
-        let (m, k) = (self.weight.dim(0)?, self.weight.dim(1)?);
-        let (w, b) = self.host_values()?;
-        Ok(Some(BlockedPointwise::new(&w, &b, m, k)))
+    /// Whether this layer can run on channel-blocked maps: on a CPU that has the kernels.
+    fn can_block(&self) -> bool {
+        self.weight.device().is_cpu() && blocked::available()
     }
 
-    /// This depthwise convolution packed for channel-blocked maps, where the CPU allows.
-    fn blocked_depthwise(&self, stride: usize) -> Result<Option<BlockedDepthwise>> {
-        if !self.weight.device().is_cpu() || !blocked::available() {
-            return Ok(None);
-        }
+    /// This 1x1 convolution packed for channel-blocked maps.
+    fn blocked_pointwise(&self) -> Result<BlockedPointwise> {
+        let (m, k) = (self.weight.dim(0)?, self.weight.dim(1)?);
+        let (w, b) = self.host_values()?;
+        Ok(BlockedPointwise::new(&w, &b, m, k))
+    }
+
+    /// This depthwise convolution packed for channel-blocked maps.
+    fn blocked_depthwise(&self, stride: usize) -> Result<BlockedDepthwise> {
         let (c, k) = (self.weight.dim(0)?, self.weight.dim(2)?);
         let (w, b) = self.host_values()?;
-        Ok(Some(BlockedDepthwise::new(&w, &b, c, k, stride)))
+        Ok(BlockedDepthwise::new(&w, &b, c, k, stride))
     }
 
     fn host_values(&self) -> Result<(Vec<f32>, Vec<f32>)> {
@@ -245,6 +244,8 @@ impl EfficientNetLite0 {
         let stem = FoldedConv::load(w, "_conv_stem", "_bn0", [STEM, 3, 3, 3])?;
         let mut blocks = Vec::new();
         let mut in_ch = STEM;
+        // Each block's input side for the encoder's input size (the stem halves it).
+        let mut side = (crate::preprocess::INPUT_SIZE as usize).div_ceil(2);
         for &(repeats, stride, k, out_ch, expand) in &STAGES {
             for r in 0..repeats {
                 let i = blocks.len();
@@ -273,25 +274,21 @@ impl EfficientNetLite0 {
                     &format!("{p}._bn2"),
                     [out_ch, mid, 1, 1],
                 )?;
-                let blocked = match (
-                    expand_conv
-                        .as_ref()
-                        .map(|e| e.blocked_pointwise())
-                        .transpose()?,
-                    depthwise.blocked_depthwise(stride)?,
-                    project.blocked_pointwise()?,
-                ) {
-                    (expand, Some(depthwise), Some(project))
-                        if expand.is_some() == expand_conv.is_some() =>
-                    {
-                        Some(BlockedLayers {
-                            expand: expand.flatten(),
-                            depthwise,
-                            project,
-                        })
-                    }
-                    _ => None,
+                // Packed only where the encoder's own input size will run them: a second copy
+                // of every block's weights would cost memory and start-up for nothing.
+                let blocked = if depthwise.can_block() && side * side <= BLOCKED_PIXELS {
+                    Some(BlockedLayers {
+                        expand: expand_conv
+                            .as_ref()
+                            .map(|e| e.blocked_pointwise())
+                            .transpose()?,
+                        depthwise: depthwise.blocked_depthwise(stride)?,
+                        project: project.blocked_pointwise()?,
+                    })
+                } else {
+                    None
                 };
+                side = side.div_ceil(stride);
                 blocks.push(MbConv {
                     expand: expand_conv.as_ref().map(|e| e.pointwise()).transpose()?,
                     depthwise,
@@ -304,7 +301,11 @@ impl EfficientNetLite0 {
             }
         }
         let head = FoldedConv::load(w, "_conv_head", "_bn1", [FEATURE_DIM, in_ch, 1, 1])?;
-        let head_blocked = head.blocked_pointwise()?;
+        let head_blocked = if head.can_block() && side * side <= BLOCKED_PIXELS {
+            Some(head.blocked_pointwise()?)
+        } else {
+            None
+        };
         let head = head.pointwise()?;
         // The blocked layers run from the first block after which every block, and the
         // head, has them.
