@@ -627,7 +627,7 @@ mod tests {
             let diff = max_abs_diff(&step, &whole.i((.., t, ..))?)?;
             assert!(diff < 1e-4, "step {t}: {diff}");
             let alpha = next.attention().expect("the step's weights");
-            let diff = max_abs_diff(&alpha, &alphas.i((.., t, ..))?)?;
+            let diff = max_abs_diff(alpha, &alphas.i((.., t, ..))?)?;
             assert!(diff < 1e-5, "weights of step {t}: {diff}");
             for row in alpha.to_vec2::<f32>()? {
                 let sum: f32 = row.iter().sum();
