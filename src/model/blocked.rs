@@ -81,14 +81,20 @@ impl BlockedMap {
         (self.c, self.h, self.w)
     }
 
-    /// A map of zeros, for a kernel to write.
-    fn zeros(c: usize, h: usize, w: usize) -> Self {
-        Self {
-            data: vec![0f32; padded(c) * h * w],
-            c,
-            h,
-            w,
-        }
+    /// A map that `fill` writes through the pointer it is given, with no zeroing pass
+    /// first: the caller thread cleared each output alone, as long as the layer's own work
+    /// took on two threads.
+    ///
+    /// # Safety
+    /// `fill` must write every value, the padding channels' zeros included.
+    unsafe fn written_by(c: usize, h: usize, w: usize, fill: impl FnOnce(SendPtr<f32>)) -> Self {
+        // SAFETY: the caller promises that every value is written.
+        let data = unsafe {
+            super::cpu_storage::written_by(padded(c) * h * w, |d| {
+                fill(SendPtr::new(d.as_mut_ptr().cast()))
+            })
+        };
+        Self { data, c, h, w }
     }
 }
 
@@ -144,10 +150,16 @@ impl BlockedPointwise {
         relu6: bool,
     ) -> BlockedMap {
         assert_eq!(x.c, self.k, "pointwise input channels");
-        let mut out = BlockedMap::zeros(self.m, x.h, x.w);
         if let Some(r) = residual {
-            assert_eq!(r.data.len(), out.data.len(), "residual size");
+            assert_eq!(r.data.len(), padded(self.m) * x.h * x.w, "residual size");
         }
+        // SAFETY: the jobs below cover every output channel, padding included (whose zero
+        // weights and biases give zeros), at every pixel.
+        unsafe { BlockedMap::written_by(self.m, x.h, x.w, |out| self.run(x, residual, relu6, out)) }
+    }
+
+    /// The jobs of [`Self::apply`], writing into `out`.
+    fn run(&self, x: &BlockedMap, residual: Option<&BlockedMap>, relu6: bool, out: SendPtr<f32>) {
         let isa = Isa::detect();
         let job = PointwiseJob {
             w: self,
@@ -155,7 +167,7 @@ impl BlockedPointwise {
             pixels: x.h * x.w,
             residual: residual.map(|r| r.data.as_slice()),
             relu6,
-            out: SendPtr::new(out.data.as_mut_ptr()),
+            out,
         };
         // Jobs of 32 output channels with AVX-512 (two vectors), 16 with AVX2 (two vectors).
         // With few of them (80 channels are 3 jobs: 32, 32, 16), two threads would split
@@ -173,7 +185,6 @@ impl BlockedPointwise {
             let px = part * span..((part + 1) * span).min(pixels);
             job.run(isa, channels, px);
         });
-        out
     }
 }
 
@@ -352,20 +363,22 @@ impl BlockedDepthwise {
             ho,
             wo,
         };
-        let mut out = BlockedMap::zeros(self.c, ho, wo);
         let isa = Isa::detect();
-        let dst = SendPtr::new(out.data.as_mut_ptr());
-        team::for_each_init(
-            padded(self.c) / CB,
-            || vec![0f32; g.hp * g.wp * CB],
-            |padded, b| {
-                let src = &x.data[b * x.h * x.w * CB..(b + 1) * x.h * x.w * CB];
-                g.pad(src, padded);
-                // SAFETY: the output holds every block; each job writes only its own.
-                unsafe { self.block(isa, &g, padded, b, dst.get().add(b * ho * wo * CB)) };
-            },
-        );
-        out
+        let run = |dst: SendPtr<f32>| {
+            team::for_each_init(
+                padded(self.c) / CB,
+                || vec![0f32; g.hp * g.wp * CB],
+                |padded, b| {
+                    let src = &x.data[b * x.h * x.w * CB..(b + 1) * x.h * x.w * CB];
+                    g.pad(src, padded);
+                    // SAFETY: the output holds every block; each job writes only its own.
+                    unsafe { self.block(isa, &g, padded, b, dst.get().add(b * ho * wo * CB)) };
+                },
+            )
+        };
+        // SAFETY: every block's job writes its whole (ho, wo, 16) output (block_with covers
+        // every pixel of every row with all 16 lanes); padding blocks get zero taps and bias.
+        unsafe { BlockedMap::written_by(self.c, ho, wo, run) }
     }
 
     /// One channel block into `out`.

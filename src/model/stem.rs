@@ -35,6 +35,12 @@ pub fn conv_relu6(x: &Tensor, w: &Tensor, b: &Tensor, stride: usize) -> Result<T
         .clamp(0f32, 6f32)
 }
 
+thread_local! {
+    /// The last picture's stride phases, kept for the next picture of the same size, so that
+    /// a fresh buffer (600 KB at 224 x 224) is not cleared on one thread before every picture.
+    static PHASES: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 struct DenseRelu6 {
     stride: usize,
 }
@@ -76,24 +82,35 @@ impl CustomOp3 for DenseRelu6 {
         let dst = unsafe {
             written_by(n * out * g.ho * g.wo, |dst| {
                 for (image, dst) in dst.chunks_exact_mut(out * g.ho * g.wo).enumerate() {
-                    // Padding and slack stay zero: split_phases writes only the picture.
-                    let mut phases = vec![0f32; c * per_channel];
-                    for (ch, ph) in phases.chunks_exact_mut(per_channel).enumerate() {
-                        let src = &x[(image * c + ch) * plane..(image * c + ch + 1) * plane];
-                        split_phases(&g, src, ph);
+                    let mut phases = PHASES.with_borrow_mut(std::mem::take);
+                    if phases.len() != c * per_channel {
+                        // Padding and slack stay zero: split_phases writes only the
+                        // picture, so a buffer of the same size is reused as it is.
+                        phases = vec![0f32; c * per_channel];
                     }
+                    let src = &x[image * c * plane..(image + 1) * c * plane];
+                    super::team::for_each_chunk_mut(
+                        &mut phases,
+                        per_channel,
+                        || (),
+                        |_, ch, ph| split_phases(&g, &src[ch * plane..(ch + 1) * plane], ph),
+                    );
                     #[cfg(target_arch = "x86_64")]
-                    if blocked::run(&g, &phases, &offsets, w, b, dst) {
-                        continue;
+                    let done = blocked::run(&g, &phases, &offsets, w, b, dst);
+                    #[cfg(not(target_arch = "x86_64"))]
+                    let done = false;
+                    if !done {
+                        let job =
+                            |acc: &mut Vec<f32>, (o, dst): (usize, &mut [MaybeUninit<f32>])| {
+                                let kernel = &w[o * taps..(o + 1) * taps];
+                                channel_relu6(&g, &phases, &offsets, kernel, b[o], acc, dst);
+                            };
+                        let acc = || vec![0f32; g.acc_len()];
+                        super::team::for_each_chunk_mut(dst, g.ho * g.wo, acc, |a, o, dst| {
+                            job(a, (o, dst))
+                        });
                     }
-                    let job = |acc: &mut Vec<f32>, (o, dst): (usize, &mut [MaybeUninit<f32>])| {
-                        let kernel = &w[o * taps..(o + 1) * taps];
-                        channel_relu6(&g, &phases, &offsets, kernel, b[o], acc, dst);
-                    };
-                    let acc = || vec![0f32; g.acc_len()];
-                    super::team::for_each_chunk_mut(dst, g.ho * g.wo, acc, |a, o, dst| {
-                        job(a, (o, dst))
-                    });
+                    PHASES.with_borrow_mut(|kept| *kept = phases);
                 }
             })
         };
