@@ -147,6 +147,7 @@ impl Geometry {
 /// Per-thread buffers: the padded input split into phases, and the output at full pitch.
 pub(super) struct Scratch {
     phases: Vec<f32>,
+    /// Made on first use: only the portable path has an accumulator.
     acc: Vec<f32>,
 }
 
@@ -155,7 +156,7 @@ impl Scratch {
     pub(super) fn new(g: &Geometry) -> Self {
         Self {
             phases: vec![0f32; g.phases_len()],
-            acc: vec![0f32; g.acc_len()],
+            acc: Vec::new(),
         }
     }
 }
@@ -361,7 +362,8 @@ fn plane_relu6_body<const FMA: bool>(
 ) {
     let Scratch { phases, acc } = scratch;
     split_phases(g, src, phases);
-    acc.fill(bias);
+    acc.clear();
+    acc.resize(g.acc_len(), bias);
     accumulate::<FMA>(kernel, &g.offsets, phases, acc);
     clamp_out(g, acc, dst);
 }
