@@ -176,18 +176,30 @@ impl BlockedPointwise {
             out,
         };
         // Jobs of 32 output channels with AVX-512 (two vectors), 16 with AVX2 (two vectors).
-        // With few of them (80 channels are 3 jobs: 32, 32, 16), two threads would split
-        // the work unevenly, so the pixels are split too, into spans of equal length.
-        let per = if isa == Isa::Avx512 { 2 * CB } else { CB };
+        // Where that would leave one AVX-512 vector over (80 and 112 channels), the first
+        // job takes three instead: a job of one vector reloads the inputs for half the work,
+        // and the 14 x 14 projections measured 5 to 10% faster with the 48-channel job.
         let m = padded(self.m);
-        let tiles = m.div_ceil(per);
+        let per = if isa == Isa::Avx512 { 2 * CB } else { CB };
+        let mut bounds = vec![0];
+        if isa == Isa::Avx512 && m % per == CB && m > per {
+            bounds.push(3 * CB);
+        }
+        while let Some(&last) = bounds.last().filter(|&&b| b < m) {
+            bounds.push(last + per.min(m - last));
+        }
+        // With few jobs two threads would split the work unevenly, so the pixels are split
+        // too, into spans of equal length.
+        let tiles = bounds.len() - 1;
         let pixels = x.h * x.w;
-        let wanted = (4 * team::threads()).div_ceil(tiles).clamp(1, pixels.max(1));
+        let wanted = (4 * team::threads())
+            .div_ceil(tiles)
+            .clamp(1, pixels.max(1));
         let span = pixels.div_ceil(wanted).max(1);
         let spans = pixels.div_ceil(span);
         team::for_each(tiles * spans, |j| {
             let (t, part) = (j / spans, j % spans);
-            let channels = t * per..((t + 1) * per).min(m);
+            let channels = bounds[t]..bounds[t + 1];
             let px = part * span..((part + 1) * span).min(pixels);
             job.run(isa, channels, px);
         });
@@ -238,7 +250,7 @@ impl PointwiseJob<'_> {
         unsafe { self.run_with::<lanes::Avx2, 6>(channels, pixels) }
     }
 
-    /// Output channels `channels` (one or two vectors) for pixels `pixels`, in tiles of at
+    /// Output channels `channels` (one to three vectors) for pixels `pixels`, in tiles of at
     /// most `P` pixels, as nearly equal as they can be.
     ///
     /// Equal tiles, because a short tail tile is slow for its size: with one or four
@@ -251,7 +263,9 @@ impl PointwiseJob<'_> {
         pixels: Range<usize>,
     ) {
         let vectors = channels.len() / L::W;
-        let count = pixels.len().div_ceil(P);
+        // Three vectors of channels leave room for 3 x 9 sums.
+        let most = if vectors == 3 { 9 } else { P };
+        let count = pixels.len().div_ceil(most);
         let mut p = pixels.start;
         for t in 0..count {
             // The first `len % count` tiles take one pixel more.
@@ -259,9 +273,10 @@ impl PointwiseJob<'_> {
             // SAFETY: p + size fits, channels are whole vectors inside M.
             unsafe {
                 match vectors {
+                    3 => self.tile_of::<L, 3>(channels.start, p, size),
                     2 => self.tile_of::<L, 2>(channels.start, p, size),
                     1 => self.tile_of::<L, 1>(channels.start, p, size),
-                    _ => unreachable!("a job has one or two vectors of channels"),
+                    _ => unreachable!("a job has one to three vectors of channels"),
                 }
             }
             p += size;
@@ -621,6 +636,7 @@ mod tests {
             (16, 32, 5, 3),
             (16, 16, 1, 1),
             (32, 48, 29, 1),
+            (64, 112, 3, 3),
         ] {
             let x = Tensor::randn(0f32, 1.0, (1, c, h, w), &dev)?;
             let weight = Tensor::randn(0f32, 1.0, (o, c, 1, 1), &dev)?;
