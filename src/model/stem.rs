@@ -285,7 +285,7 @@ mod blocked {
                 let count = (wo - x).min(step);
                 // SAFETY: x + count <= wo, y < ho.
                 unsafe {
-                    match (count.div_ceil(L::W), count % L::W == 0) {
+                    match (count.div_ceil(L::W), count.is_multiple_of(L::W)) {
                         (n, true) if n == V => channels::<L, V, true>(p, y, x, count, dst),
                         (n, false) if n == V => channels::<L, V, false>(p, y, x, count, dst),
                         (1, true) => channels::<L, 1, true>(p, y, x, count, dst),
