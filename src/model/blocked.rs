@@ -18,10 +18,57 @@ use super::team::{self, SendPtr};
 /// Channels per block.
 pub(super) const CB: usize = 16;
 
+/// One cache line: 16 floats on a 64-byte boundary.
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Line([f32; CB]);
+
+/// Floats in whole cache lines, from a line boundary. A plain `Vec<f32>` may start anywhere
+/// on a 16-byte boundary, and then every 16-channel vector of a blocked map, every packed
+/// weight vector and every store straddles two lines (about half of the encoder's maps did).
+struct Lines(Vec<Line>);
+
+impl Lines {
+    /// `len` zeros (`len` is a multiple of 16).
+    fn zeroed(len: usize) -> Self {
+        assert!(len.is_multiple_of(CB), "{len} floats are not whole lines");
+        Self(vec![Line([0.0; CB]); len / CB])
+    }
+
+    /// `len` floats (a multiple of 16) that `fill` writes through the pointer it is given.
+    ///
+    /// # Safety
+    /// `fill` must write every value.
+    unsafe fn written_by(len: usize, fill: impl FnOnce(SendPtr<f32>)) -> Self {
+        assert!(len.is_multiple_of(CB), "{len} floats are not whole lines");
+        let mut lines: Vec<Line> = Vec::with_capacity(len / CB);
+        fill(SendPtr::new(lines.as_mut_ptr().cast()));
+        // SAFETY: the caller promises that every value was written.
+        unsafe { lines.set_len(len / CB) };
+        Self(lines)
+    }
+}
+
+impl std::ops::Deref for Lines {
+    type Target = [f32];
+    fn deref(&self) -> &[f32] {
+        // SAFETY: a Line is 16 f32 with no padding (repr(C), size 64), so the lines are
+        // 16 * len contiguous floats.
+        unsafe { std::slice::from_raw_parts(self.0.as_ptr().cast(), self.0.len() * CB) }
+    }
+}
+
+impl std::ops::DerefMut for Lines {
+    fn deref_mut(&mut self) -> &mut [f32] {
+        // SAFETY: as in deref, and the borrow is unique.
+        unsafe { std::slice::from_raw_parts_mut(self.0.as_mut_ptr().cast(), self.0.len() * CB) }
+    }
+}
+
 /// One image's activations as (C / 16, H * W, 16), C rounded up to whole blocks; the
 /// channels past C are zero.
 pub(super) struct BlockedMap {
-    data: Vec<f32>,
+    data: Lines,
     /// Channels, without the padding.
     c: usize,
     h: usize,
@@ -33,7 +80,7 @@ impl BlockedMap {
     pub(super) fn from_nchw(x: &[f32], c: usize, h: usize, w: usize) -> Self {
         assert_eq!(x.len(), c * h * w, "{c}x{h}x{w} input");
         let hw = h * w;
-        let mut data = vec![0f32; padded(c) * hw];
+        let mut data = Lines::zeroed(padded(c) * hw);
         for (ch, plane) in x.chunks_exact(hw).enumerate() {
             let block = &mut data[(ch / CB) * hw * CB..(ch / CB + 1) * hw * CB];
             for (p, &v) in plane.iter().enumerate() {
@@ -95,11 +142,7 @@ impl BlockedMap {
     /// `fill` must write every value, the padding channels' zeros included.
     unsafe fn written_by(c: usize, h: usize, w: usize, fill: impl FnOnce(SendPtr<f32>)) -> Self {
         // SAFETY: the caller promises that every value is written.
-        let data = unsafe {
-            super::cpu_storage::written_by(padded(c) * h * w, |d| {
-                fill(SendPtr::new(d.as_mut_ptr().cast()))
-            })
-        };
+        let data = unsafe { Lines::written_by(padded(c) * h * w, fill) };
         Self { data, c, h, w }
     }
 }
@@ -122,8 +165,8 @@ pub(super) struct BlockedPointwise {
     k: usize,
     /// K rounded up.
     kp: usize,
-    data: Vec<f32>,
-    bias: Vec<f32>,
+    data: Lines,
+    bias: Lines,
 }
 
 impl BlockedPointwise {
@@ -131,14 +174,14 @@ impl BlockedPointwise {
     pub(super) fn new(weight: &[f32], bias: &[f32], m: usize, k: usize) -> Self {
         assert!(weight.len() == m * k && bias.len() == m, "{m}x{k} weights");
         let kp = padded(k);
-        let mut data = vec![0f32; padded(m) * kp];
+        let mut data = Lines::zeroed(padded(m) * kp);
         for (o, row) in weight.chunks_exact(k).enumerate() {
             for (kk, &v) in row.iter().enumerate() {
                 data[(o / CB) * kp * CB + kk * CB + o % CB] = v;
             }
         }
-        let mut b = bias.to_vec();
-        b.resize(padded(m), 0.0);
+        let mut b = Lines::zeroed(padded(m));
+        b[..m].copy_from_slice(bias);
         Self {
             m,
             k,
@@ -171,7 +214,7 @@ impl BlockedPointwise {
             w: self,
             x: &x.data,
             pixels: x.h * x.w,
-            residual: residual.map(|r| r.data.as_slice()),
+            residual: residual.map(|r| &r.data[..]),
             relu6,
             out,
         };
@@ -362,8 +405,8 @@ pub(super) struct BlockedDepthwise {
     c: usize,
     k: usize,
     stride: usize,
-    taps: Vec<f32>,
-    bias: Vec<f32>,
+    taps: Lines,
+    bias: Lines,
 }
 
 impl BlockedDepthwise {
@@ -373,14 +416,14 @@ impl BlockedDepthwise {
             weight.len() == c * k * k && bias.len() == c,
             "{c}x{k}x{k} taps"
         );
-        let mut taps = vec![0f32; padded(c) * k * k];
+        let mut taps = Lines::zeroed(padded(c) * k * k);
         for (ch, kernel) in weight.chunks_exact(k * k).enumerate() {
             for (t, &v) in kernel.iter().enumerate() {
                 taps[(ch / CB) * k * k * CB + t * CB + ch % CB] = v;
             }
         }
-        let mut b = bias.to_vec();
-        b.resize(padded(c), 0.0);
+        let mut b = Lines::zeroed(padded(c));
+        b[..c].copy_from_slice(bias);
         Self {
             c,
             k,
@@ -410,7 +453,7 @@ impl BlockedDepthwise {
         let run = |dst: SendPtr<f32>| {
             team::for_each_init(
                 padded(self.c) / CB,
-                || vec![0f32; g.hp * g.wp * CB],
+                || Lines::zeroed(g.hp * g.wp * CB),
                 |padded, b| {
                     let src = &x.data[b * x.h * x.w * CB..(b + 1) * x.h * x.w * CB];
                     g.pad(src, padded);
