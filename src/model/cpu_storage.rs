@@ -13,12 +13,13 @@ pub fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, op: &str) -> Result<&'a [f32
     }
 }
 
-/// A vector of `len` floats that `fill` writes, with no zeroing pass first: a kernel's output
-/// is tens of megabytes a second, and clearing it first costs as much as a layer.
+/// A vector of `len` values (floats, or whole lines of them) that `fill` writes, with no
+/// zeroing pass first: a kernel's output is tens of megabytes a second, and clearing it first
+/// costs as much as a layer.
 ///
 /// # Safety
 /// `fill` must write every one of the `len` values.
-pub unsafe fn written_by(len: usize, fill: impl FnOnce(&mut [MaybeUninit<f32>])) -> Vec<f32> {
+pub unsafe fn written_by<T>(len: usize, fill: impl FnOnce(&mut [MaybeUninit<T>])) -> Vec<T> {
     let mut v = Vec::with_capacity(len);
     fill(&mut v.spare_capacity_mut()[..len]);
     // SAFETY: the caller promises every value was written.
