@@ -240,19 +240,35 @@ impl BlockedPointwise {
             bounds.push(last + per.min(m - last));
         }
         // With few jobs two threads would split the work unevenly, so the pixels are split
-        // too, into spans of equal length.
+        // too, into spans of nearly equal length.
         let tiles = bounds.len() - 1;
         let pixels = x.h * x.w;
-        let wanted = (4 * team::threads())
-            .div_ceil(tiles)
-            .clamp(1, pixels.max(1));
-        let span = pixels.div_ceil(wanted).max(1);
-        let spans = pixels.div_ceil(span);
+        let threads = team::threads();
+        let spans = (4 * threads).div_ceil(tiles).clamp(1, pixels.max(1));
+        // Each thread starts on its own share of the jobs (see team::for_each_init). A layer
+        // that narrows the channels (a projection) gives each thread its own pixels, with
+        // every output channel: its large input is then read once, by one core. A layer that
+        // widens them (an expansion, the head) gives each thread its own output channels,
+        // with every pixel: its many weights are then read once. Measured with two threads
+        // against the other order, `seesay bench --layers`: the 14 x 14 projections took
+        // 0.76 to 0.92 of their time and the 7 x 7 ones 0.91 to 0.94; the 7 x 7 expansions
+        // took 1.08 times as long in pixel order, and the head 1.05.
+        let by_pixels = self.m < self.k;
+        let spans = if by_pixels {
+            spans.div_ceil(threads) * threads
+        } else {
+            spans
+        };
         team::for_each(tiles * spans, |j| {
-            let (t, part) = (j / spans, j % spans);
-            let channels = bounds[t]..bounds[t + 1];
-            let px = part * span..((part + 1) * span).min(pixels);
-            job.run(isa, channels, px);
+            let (t, part) = if by_pixels {
+                (j % tiles, j / tiles)
+            } else {
+                (j / spans, j % spans)
+            };
+            let px = part * pixels / spans..(part + 1) * pixels / spans;
+            if !px.is_empty() {
+                job.run(isa, bounds[t]..bounds[t + 1], px);
+            }
         });
     }
 }

@@ -4,8 +4,9 @@
 //! costs tens of microseconds: about as long as one of the encoder's small layers. A layer
 //! split over two threads then ran barely faster than on one. The team's helpers instead spin
 //! for a while after each task, so the next layer finds them awake, and only then park. The
-//! caller always works on its own task too, and a task's jobs are claimed one at a time from
-//! one counter, so a thread that is late or descheduled never holds the others up.
+//! caller always works on its own task too. Each thread starts on its own share of a task's
+//! jobs and then takes what is left of the others', one job at a time, so a thread that is
+//! late or descheduled never holds the others up.
 
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -25,6 +26,13 @@ pub(crate) fn threads() -> usize {
 
 /// Runs `job(state, i)` for every `i` in `0..n`, spread over the team's threads when more than
 /// one is in use. Each thread makes its own `state` with `init` before its first job.
+///
+/// The jobs are dealt out first: with T threads, thread r (the caller is 0) starts on jobs
+/// `r * n / T .. (r + 1) * n / T`, and only then takes jobs left in other threads' shares.
+/// A layer that gives its threads the same parts of its work every time then finds, on each
+/// core, the data it had there: its part of the weights, and its part of the output buffers
+/// the allocator hands back. Taken first come, first served, those parts changed cores from
+/// one run to the next.
 pub(crate) fn for_each_init<S>(
     n: usize,
     init: impl Fn() -> S + Sync,
@@ -58,6 +66,11 @@ pub(crate) fn for_each_init<S>(
         ran
     };
     team.run(n, &share);
+}
+
+thread_local! {
+    /// Which share of a task this thread starts on: 0 for callers, i for helper i.
+    static RANK: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Runs `job(i)` for every `i` in `0..n` on the team (see [`for_each_init`]).
@@ -110,6 +123,8 @@ unsafe impl<T: Send> Sync for SendPtr<T> {}
 const INDEX_BITS: u32 = 16;
 const INDEX_MASK: u64 = (1 << INDEX_BITS) - 1;
 
+const EPOCH_MASK: u64 = (1 << (64 - 2 * INDEX_BITS)) - 1;
+
 fn pack(epoch: u64, n: usize, next: usize) -> u64 {
     (epoch << (2 * INDEX_BITS)) | ((n as u64) << INDEX_BITS) | next as u64
 }
@@ -126,8 +141,17 @@ fn unpack(word: u64) -> (u64, usize, usize) {
 /// it can claim; it returns how many it ran.
 type Share<'a> = dyn Fn(usize) -> usize + Sync + 'a;
 
+/// A value alone on its cache lines (two, for the prefetcher that fetches lines in pairs):
+/// each thread's share counter is written by that thread at every job, and counters side
+/// by side would bounce one line between the cores.
+#[repr(align(128))]
+struct Padded<T>(T);
+
 struct Team {
     task: AtomicU64,
+    // Each thread's share of the open task as (epoch, end, next), written before the task
+    // word is published.
+    shares: Box<[Padded<AtomicU64>]>,
     // Points at the caller's `&Share`, valid while the task has unfinished jobs.
     share: AtomicPtr<()>,
     done: AtomicUsize,
@@ -147,6 +171,7 @@ fn team() -> Option<&'static Team> {
     *TEAM.get_or_init(|| {
         let team: &'static Team = Box::leak(Box::new(Team {
             task: AtomicU64::new(0),
+            shares: (0..threads()).map(|_| Padded(AtomicU64::new(0))).collect(),
             share: AtomicPtr::new(std::ptr::null_mut()),
             done: AtomicUsize::new(0),
             busy: AtomicBool::new(false),
@@ -158,7 +183,10 @@ fn team() -> Option<&'static Team> {
         for i in 1..threads() {
             let spawned = std::thread::Builder::new()
                 .name(format!("seesay-kernel-{i}"))
-                .spawn(move || team.help());
+                .spawn(move || {
+                    RANK.with(|r| r.set(i));
+                    team.help()
+                });
             if spawned.is_err() {
                 // Fewer helpers only means less speed: the caller does every unclaimed job.
                 break;
@@ -184,9 +212,16 @@ impl Team {
         self.share
             .store(&holder as *const &Share<'_> as *mut (), Ordering::Relaxed);
         let (epoch, _, _) = unpack(self.task.load(Ordering::Relaxed));
+        let epoch = (epoch + 1) & EPOCH_MASK;
+        let t = self.shares.len();
+        for (r, word) in self.shares.iter().enumerate() {
+            word.0
+                .store(pack(epoch, (r + 1) * n / t, r * n / t), Ordering::Relaxed);
+        }
         // SeqCst pairs with the helpers' SeqCst count of sleepers: either a helper about to
-        // park sees this task, or this thread sees the helper and wakes it.
-        self.task.store(pack(epoch + 1, n, 0), Ordering::SeqCst);
+        // park sees this task, or this thread sees the helper and wakes it. It also publishes
+        // the shares above to every thread that reads this word.
+        self.task.store(pack(epoch, n, 0), Ordering::SeqCst);
         if self.sleepers.load(Ordering::SeqCst) > 0 {
             let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
             self.wake.notify_all();
@@ -204,6 +239,8 @@ impl Team {
                 std::thread::yield_now();
             }
         }
+        // Mark the task finished, so that idle helpers stop looking at it.
+        self.task.store(pack(epoch, n, n), Ordering::Release);
         self.share.store(std::ptr::null_mut(), Ordering::Relaxed);
         let panic = self.panic.lock().unwrap_or_else(|e| e.into_inner()).take();
         self.busy.store(false, Ordering::Release);
@@ -212,24 +249,31 @@ impl Team {
         }
     }
 
-    /// Claims the next job of the open task, if one is left.
+    /// Claims a job of the open task: from this thread's own share first, then from the
+    /// others'. A share whose epoch is not the task word's belongs to another task (an older
+    /// one, or a newer one whose word this thread has not seen yet) and is left alone.
     fn claim(&self) -> Option<usize> {
-        let mut word = self.task.load(Ordering::Acquire);
-        loop {
-            let (_, n, next) = unpack(word);
-            if next >= n {
-                return None;
-            }
-            match self.task.compare_exchange_weak(
-                word,
-                word + 1,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => return Some(next),
-                Err(now) => word = now,
+        let (epoch, n, finished) = unpack(self.task.load(Ordering::Acquire));
+        if finished >= n {
+            return None;
+        }
+        let t = self.shares.len();
+        let me = RANK.with(|r| r.get()) % t;
+        for d in 0..t {
+            let share = &self.shares[(me + d) % t].0;
+            let mut w = share.load(Ordering::Acquire);
+            loop {
+                let (e, end, next) = unpack(w);
+                if e != epoch || next >= end {
+                    break;
+                }
+                match share.compare_exchange_weak(w, w + 1, Ordering::AcqRel, Ordering::Acquire) {
+                    Ok(_) => return Some(next),
+                    Err(now) => w = now,
+                }
             }
         }
+        None
     }
 
     /// Runs the open task's share from a claimed job on.
@@ -300,6 +344,23 @@ mod tests {
                 counts.iter().all(|c| c.load(Ordering::Relaxed) == 1),
                 "n = {n}"
             );
+        }
+    }
+
+    /// Jobs of very different lengths in the two halves, so that whichever thread finishes
+    /// its share first takes jobs from the other's.
+    #[test]
+    fn uneven_shares_are_finished_by_whoever_is_free() {
+        for slow_half in [0, 1] {
+            let n = 64;
+            let counts: Vec<AtomicU32> = (0..n).map(|_| AtomicU32::new(0)).collect();
+            for_each(n, |i| {
+                if (i < n / 2) == (slow_half == 0) {
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+                counts[i].fetch_add(1, Ordering::Relaxed);
+            });
+            assert!(counts.iter().all(|c| c.load(Ordering::Relaxed) == 1));
         }
     }
 
