@@ -5,6 +5,7 @@
 //! the CPU this direct kernel is used instead, and other devices keep candle's op.
 
 use std::mem::MaybeUninit;
+use std::ops::Range;
 
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
 
@@ -63,6 +64,50 @@ impl CustomOp3 for DepthwiseRelu6 {
         let geometry = Geometry::new(h, wd, k, self.stride);
         let (ho, wo) = (geometry.ho, geometry.wo);
         let scratch = || Scratch::new(&geometry);
+        #[cfg(target_arch = "x86_64")]
+        {
+            use super::gemm_kernel::Isa;
+            let isa = Isa::detect();
+            if isa != Isa::Portable {
+                // Each thread takes the same band of rows in every plane: the band the stem
+                // before it wrote on that core, and the pixels the projection after it reads
+                // there (see team::for_each_init).
+                let bands = super::team::threads().clamp(1, ho.max(1));
+                let planes = n * c;
+                let job = |scratch: &mut Scratch, j: usize, out: *mut f32| {
+                    let (band, plane) = (j / planes, j % planes);
+                    let ys = band * ho / bands..(band + 1) * ho / bands;
+                    let ch = plane % c;
+                    let src = &x[plane * h * wd..(plane + 1) * h * wd];
+                    let rows = geometry.input_rows(ys.clone(), k, h);
+                    split_phase_rows(&geometry, src, &mut scratch.phases, rows);
+                    // SAFETY: detect() gave this CPU's set; the phases are the geometry's
+                    // and the plane's rows `ys` are this job's alone.
+                    unsafe {
+                        rows::plane_rows(
+                            isa,
+                            &geometry,
+                            &scratch.phases,
+                            &w[ch * k * k..(ch + 1) * k * k],
+                            b[ch],
+                            out.add(plane * ho * wo),
+                            ys,
+                        )
+                    };
+                };
+                // SAFETY: the bands of each plane cover all of its rows, every pixel of
+                // each (row_band).
+                let out = unsafe {
+                    written_by(n * c * ho * wo, |out: &mut [MaybeUninit<f32>]| {
+                        let out = super::team::SendPtr::new(out.as_mut_ptr().cast::<f32>());
+                        super::team::for_each_init(bands * planes, scratch, |s, j| {
+                            job(s, j, out.get())
+                        });
+                    })
+                };
+                return Ok((CpuStorage::F32(out), Shape::from((n, c, ho, wo))));
+            }
+        }
         let job = |scratch: &mut Scratch, (plane, dst): (usize, &mut [MaybeUninit<f32>])| {
             let ch = plane % c;
             let src = &x[plane * h * wd..(plane + 1) * h * wd];
@@ -132,6 +177,16 @@ impl Geometry {
         }
     }
 
+    /// The input rows that output rows `out` read (the rest of their window is padding).
+    fn input_rows(&self, out: Range<usize>, k: usize, h: usize) -> Range<usize> {
+        if out.is_empty() {
+            return 0..0;
+        }
+        let first = (out.start * self.s).saturating_sub(self.pt);
+        let end = ((out.end - 1) * self.s + k).saturating_sub(self.pt).min(h);
+        first..end.max(first)
+    }
+
     /// Floats of one plane's phases (all s x s of them).
     pub(super) fn phases_len(&self) -> usize {
         self.s * self.s * self.phase_len
@@ -194,6 +249,7 @@ pub(super) fn plane_relu6(
 #[cfg(target_arch = "x86_64")]
 mod rows {
     use std::mem::MaybeUninit;
+    use std::ops::Range;
 
     use super::Geometry;
     use crate::model::gemm_kernel::lanes::{self, Lanes};
@@ -214,11 +270,30 @@ mod rows {
     ) {
         debug_assert!(phases.len() >= g.phases_len() && dst.len() == g.ho * g.wo);
         let out = dst.as_mut_ptr().cast::<f32>();
+        // SAFETY: forwarded from the caller; all rows of `dst`.
+        unsafe { plane_rows(isa, g, phases, kernel, bias, out, 0..g.ho) }
+    }
+
+    /// [`plane`] for output rows `ys` only, into the plane that starts at `out`.
+    ///
+    /// # Safety
+    /// As [`plane`], with `out` valid for the plane's rows `ys`, which only this call writes
+    /// meanwhile, and `ys.end <= g.ho`.
+    pub(super) unsafe fn plane_rows(
+        isa: Isa,
+        g: &Geometry,
+        phases: &[f32],
+        kernel: &[f32],
+        bias: f32,
+        out: *mut f32,
+        ys: Range<usize>,
+    ) {
+        debug_assert!(phases.len() >= g.phases_len() && ys.end <= g.ho);
         // SAFETY: forwarded from the caller.
         unsafe {
             match isa {
-                Isa::Avx512 => plane_avx512(g, phases.as_ptr(), kernel, bias, out),
-                _ => plane_avx2(g, phases.as_ptr(), kernel, bias, out),
+                Isa::Avx512 => plane_avx512(g, phases.as_ptr(), kernel, bias, out, ys),
+                _ => plane_avx2(g, phases.as_ptr(), kernel, bias, out, ys),
             }
         }
     }
@@ -230,15 +305,23 @@ mod rows {
         kernel: &[f32],
         bias: f32,
         out: *mut f32,
+        ys: Range<usize>,
     ) {
         // SAFETY: forwarded from the caller.
-        unsafe { plane_with::<lanes::Avx512>(g, src, kernel, bias, out) }
+        unsafe { plane_with::<lanes::Avx512>(g, src, kernel, bias, out, ys) }
     }
 
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn plane_avx2(g: &Geometry, src: *const f32, kernel: &[f32], bias: f32, out: *mut f32) {
+    unsafe fn plane_avx2(
+        g: &Geometry,
+        src: *const f32,
+        kernel: &[f32],
+        bias: f32,
+        out: *mut f32,
+        ys: Range<usize>,
+    ) {
         // SAFETY: forwarded from the caller.
-        unsafe { plane_with::<lanes::Avx2>(g, src, kernel, bias, out) }
+        unsafe { plane_with::<lanes::Avx2>(g, src, kernel, bias, out, ys) }
     }
 
     /// Strips of up to four vectors along each row; narrow planes take two or four rows at
@@ -250,6 +333,7 @@ mod rows {
         kernel: &[f32],
         bias: f32,
         out: *mut f32,
+        ys: Range<usize>,
     ) {
         let per_row = g.wo.div_ceil(L::W);
         let band = match per_row {
@@ -257,10 +341,11 @@ mod rows {
             2 => 2,
             _ => 1,
         };
-        let mut y = 0;
-        // SAFETY (all calls): y + R <= ho, and strips stay inside the row (row_band).
+        let mut y = ys.start;
+        // SAFETY (all calls): y + R <= ys.end <= ho, and strips stay inside the row
+        // (row_band).
         unsafe {
-            while y + band <= g.ho {
+            while y + band <= ys.end {
                 match band {
                     4 => row_band::<L, 4>(g, src, kernel, bias, out, y),
                     2 => row_band::<L, 2>(g, src, kernel, bias, out, y),
@@ -268,7 +353,7 @@ mod rows {
                 }
                 y += band;
             }
-            for y in y..g.ho {
+            for y in y..ys.end {
                 row_band::<L, 1>(g, src, kernel, bias, out, y);
             }
         }
@@ -372,8 +457,19 @@ fn plane_relu6_body<const FMA: bool>(
 /// written, so they must be zero from the allocation.
 #[inline(always)]
 pub(super) fn split_phases(g: &Geometry, src: &[f32], phases: &mut [f32]) {
+    split_phase_rows(g, src, phases, 0..src.len() / g.wd.max(1));
+}
+
+/// [`split_phases`] for the input rows `rows` of `src` only.
+fn split_phase_rows(g: &Geometry, src: &[f32], phases: &mut [f32], rows: Range<usize>) {
     let (s, pitch) = (g.s, g.pitch);
-    for (y, row) in src.chunks_exact(g.wd).enumerate() {
+    let skip = rows.start;
+    for (y, row) in src
+        .chunks_exact(g.wd)
+        .enumerate()
+        .skip(skip)
+        .take(rows.len())
+    {
         let py = y + g.pt;
         if s == 1 {
             let start = py * pitch + g.pl;
