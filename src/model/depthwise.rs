@@ -80,7 +80,8 @@ impl CustomOp3 for DepthwiseRelu6 {
                     let ch = plane % c;
                     let src = &x[plane * h * wd..(plane + 1) * h * wd];
                     let rows = geometry.input_rows(ys.clone(), k, h);
-                    split_phase_rows(&geometry, src, &mut scratch.phases, rows);
+                    let band = &src[rows.start * wd..rows.end * wd];
+                    split_phase_rows(&geometry, band, rows.start, &mut scratch.phases);
                     // SAFETY: detect() gave this CPU's set; the phases are the geometry's
                     // and the plane's rows `ys` are this job's alone.
                     unsafe {
@@ -178,7 +179,7 @@ impl Geometry {
     }
 
     /// The input rows that output rows `out` read (the rest of their window is padding).
-    fn input_rows(&self, out: Range<usize>, k: usize, h: usize) -> Range<usize> {
+    pub(super) fn input_rows(&self, out: Range<usize>, k: usize, h: usize) -> Range<usize> {
         if out.is_empty() {
             return 0..0;
         }
@@ -201,7 +202,7 @@ impl Geometry {
 
 /// Per-thread buffers: the padded input split into phases, and the output at full pitch.
 pub(super) struct Scratch {
-    phases: Vec<f32>,
+    pub(super) phases: Vec<f32>,
     /// Made on first use: only the portable path has an accumulator.
     acc: Vec<f32>,
 }
@@ -247,7 +248,7 @@ pub(super) fn plane_relu6(
 /// over a plane that, at 112 x 112, does not fit in L1; its clamping pass alone was a fifth
 /// of this kernel's profile. The sums run in the same order, so the results are the same.
 #[cfg(target_arch = "x86_64")]
-mod rows {
+pub(super) mod rows {
     use std::mem::MaybeUninit;
     use std::ops::Range;
 
@@ -279,7 +280,7 @@ mod rows {
     /// # Safety
     /// As [`plane`], with `out` valid for the plane's rows `ys`, which only this call writes
     /// meanwhile, and `ys.end <= g.ho`.
-    pub(super) unsafe fn plane_rows(
+    pub(crate) unsafe fn plane_rows(
         isa: Isa,
         g: &Geometry,
         phases: &[f32],
@@ -457,19 +458,15 @@ fn plane_relu6_body<const FMA: bool>(
 /// written, so they must be zero from the allocation.
 #[inline(always)]
 pub(super) fn split_phases(g: &Geometry, src: &[f32], phases: &mut [f32]) {
-    split_phase_rows(g, src, phases, 0..src.len() / g.wd.max(1));
+    split_phase_rows(g, src, 0, phases);
 }
 
-/// [`split_phases`] for the input rows `rows` of `src` only.
-fn split_phase_rows(g: &Geometry, src: &[f32], phases: &mut [f32], rows: Range<usize>) {
+/// [`split_phases`] for some rows of a plane: `rows` holds its rows from `first` on.
+#[inline(always)]
+pub(super) fn split_phase_rows(g: &Geometry, rows: &[f32], first: usize, phases: &mut [f32]) {
     let (s, pitch) = (g.s, g.pitch);
-    let skip = rows.start;
-    for (y, row) in src
-        .chunks_exact(g.wd)
-        .enumerate()
-        .skip(skip)
-        .take(rows.len())
-    {
+    for (y, row) in rows.chunks_exact(g.wd).enumerate() {
+        let y = y + first;
         let py = y + g.pt;
         if s == 1 {
             let start = py * pitch + g.pl;

@@ -12,6 +12,8 @@ use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape};
 
 use super::cpu_storage::{f32_slice, written_by};
 use super::depthwise::{plane_relu6, Geometry, Scratch};
+#[cfg(target_arch = "x86_64")]
+use super::depthwise::{rows, split_phase_rows};
 use super::gemm_kernel::{PackedWeights, GROUP_ROWS};
 
 /// The fused op: apply it to x (N, C, H, W) with the depthwise weight (E, 1, k, k) and bias (E).
@@ -87,6 +89,11 @@ impl CustomOp3 for ExpandDepthwise<'_> {
                 );
             }
         };
+        #[cfg(target_arch = "x86_64")]
+        if let Some(bands) = self.bands(&g, k, h) {
+            let out = self.by_bands(x, (n, c, h, wd), (w, b, k), &g, bands);
+            return Ok((CpuStorage::F32(out), Shape::from((n, e, g.ho, g.wo))));
+        }
         // SAFETY: every group writes its whole chunk: each of its planes through plane_relu6.
         let out = unsafe {
             written_by(n * e * out_plane, |out| {
@@ -105,6 +112,119 @@ impl CustomOp3 for ExpandDepthwise<'_> {
     }
 }
 
+/// Output rows a band must have at least. With two threads, blocks 1 and 2 (56 output rows)
+/// took 0.85 and 0.99 of their time split by bands, and their projections 0.78 and 0.83
+/// (`seesay bench --layers`, alternated with the build before, 6 times); blocks 3 and 5 (28
+/// and 14 rows) took 1.07 and 1.14, so they stay split by channels.
+const MIN_BAND_ROWS: usize = 24;
+
+impl ExpandDepthwise<'_> {
+    /// How many bands of output rows to split each plane into, one per thread, or `None` to
+    /// split by channels only: with one thread, on the portable kernel, on small planes
+    /// ([`MIN_BAND_ROWS`]), or where the rows each band must expand beyond its own (its
+    /// kernel's reach into the next band) would add more than a tenth to the expansion.
+    #[cfg(target_arch = "x86_64")]
+    fn bands(&self, g: &Geometry, k: usize, h: usize) -> Option<usize> {
+        let bands = super::team::threads().min(g.ho);
+        if bands < 2
+            || self.expand.isa() == super::gemm_kernel::Isa::Portable
+            || g.ho < MIN_BAND_ROWS * bands
+        {
+            return None;
+        }
+        let expanded: usize = (0..bands)
+            .map(|r| {
+                g.input_rows(r * g.ho / bands..(r + 1) * g.ho / bands, k, h)
+                    .len()
+            })
+            .sum();
+        (expanded * 10 <= h * 11).then_some(bands)
+    }
+
+    /// The op split by bands of output rows as well as by groups of channels. Each thread
+    /// takes the same band of every plane: the pixels the projection before it wrote on
+    /// that core, and those the projection after it reads there (see team::for_each_init).
+    /// Split by channels only, each thread read the whole input, half of it from the other
+    /// core, and wrote every pixel of its channels, which the next projection then read
+    /// from both cores.
+    #[cfg(target_arch = "x86_64")]
+    fn by_bands(
+        &self,
+        x: &[f32],
+        (n, c, h, wd): (usize, usize, usize, usize),
+        (w, b, k): (&[f32], &[f32], usize),
+        g: &Geometry,
+        bands: usize,
+    ) -> Vec<f32> {
+        let e = self.expand.rows();
+        let (hw, out_plane) = (h * wd, g.ho * g.wo);
+        let groups = e.div_ceil(GROUP_ROWS);
+        let band_rows = |r: usize| r * g.ho / bands..(r + 1) * g.ho / bands;
+        let most = (0..bands)
+            .map(|r| g.input_rows(band_rows(r), k, h).len())
+            .max()
+            .unwrap_or(0);
+        let buffers = || Buffers {
+            expanded: std::iter::repeat_with(MaybeUninit::uninit)
+                .take(GROUP_ROWS * most * wd)
+                .collect(),
+            depthwise: Scratch::new(g),
+        };
+        let isa = self.expand.isa();
+        let job = |buf: &mut Buffers, x: &[f32], j: usize, out: *mut f32| {
+            let (ys, group) = (band_rows(j / groups), j % groups);
+            let rows = g.input_rows(ys.clone(), k, h);
+            let first = group * GROUP_ROWS;
+            let planes = GROUP_ROWS.min(e - first);
+            let width = rows.len() * wd;
+            let expanded = &mut buf.expanded[..planes * width];
+            self.expand.apply_rows_cols(
+                x,
+                hw,
+                rows.start * wd..rows.end * wd,
+                first..first + planes,
+                true,
+                expanded,
+            );
+            // SAFETY: apply_rows_cols wrote all of `expanded`.
+            let expanded: &[f32] =
+                unsafe { &*(expanded as *const [MaybeUninit<f32>] as *const [f32]) };
+            for (r, band) in expanded.chunks_exact(width.max(1)).enumerate() {
+                let ch = first + r;
+                let phases = &mut buf.depthwise.phases;
+                split_phase_rows(g, band, rows.start, phases);
+                // SAFETY: the set is this CPU's (not portable, checked in `bands`); `out` is
+                // this image's output, and the plane's rows `ys` are this job's alone.
+                unsafe {
+                    rows::plane_rows(
+                        isa,
+                        g,
+                        phases,
+                        &w[ch * k * k..(ch + 1) * k * k],
+                        b[ch],
+                        out.add(ch * out_plane),
+                        ys.clone(),
+                    )
+                };
+            }
+        };
+        // SAFETY: every job writes its band of rows of each of its group's planes, and the
+        // bands cover every row (plane_rows writes every pixel of the rows it is given).
+        unsafe {
+            written_by(n * e * out_plane, |out: &mut [MaybeUninit<f32>]| {
+                let out = super::team::SendPtr::new(out.as_mut_ptr().cast::<f32>());
+                for i in 0..n {
+                    let x = &x[i * c * hw..(i + 1) * c * hw];
+                    let image = super::team::SendPtr::new(out.get().add(i * e * out_plane));
+                    super::team::for_each_init(bands * groups, buffers, |buf, j| {
+                        job(buf, x, j, image.get())
+                    });
+                }
+            })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,11 +235,15 @@ mod tests {
     #[test]
     fn fused_matches_expansion_then_depthwise() -> Result<()> {
         let dev = Device::Cpu;
-        // Expanded channels that are and are not a whole number of groups; both strides.
+        // Expanded channels that are and are not a whole number of groups; both strides;
+        // planes small enough to split by channels only, and large enough to split by bands
+        // of rows when two threads run (the last two).
         for (n, c, e, h, k, s) in [
             (2, 4, 12, 9, 3, 1),
             (1, 6, 24, 14, 5, 2),
             (1, 3, 8, 7, 3, 2),
+            (2, 4, 20, 56, 3, 1),
+            (1, 6, 16, 96, 5, 2),
         ] {
             let x = Tensor::randn(0f32, 1.0, (n, c, h, h + 1), &dev)?;
             let ew = Tensor::randn(0f32, 0.5, (e, c), &dev)?;

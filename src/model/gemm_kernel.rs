@@ -121,6 +121,11 @@ impl PackedWeights {
         }
     }
 
+    /// The instruction set the weights are packed for.
+    pub fn isa(&self) -> Isa {
+        self.isa
+    }
+
     /// Output channels.
     pub fn rows(&self) -> usize {
         self.m
@@ -187,6 +192,7 @@ impl PackedWeights {
         let job = Job {
             w: self,
             x: x.as_ptr(),
+            ldx: n,
             n,
             residual: residual.map_or(std::ptr::null(), |r| r.as_ptr()),
             relu6,
@@ -233,6 +239,27 @@ impl PackedWeights {
         out: &mut [MaybeUninit<f32>],
     ) {
         assert_eq!(x.len(), self.k * n, "input is not {} x {n}", self.k);
+        self.apply_rows_cols(x, n, 0..n, rows, relu6, out);
+    }
+
+    /// [`Self::apply_rows`] for the columns (pixels) `cols` of x only, whose rows are `ldx`
+    /// apart: `out` is (rows.len(), cols.len()). Not for the portable kernel.
+    pub fn apply_rows_cols(
+        &self,
+        x: &[f32],
+        ldx: usize,
+        cols: std::ops::Range<usize>,
+        rows: std::ops::Range<usize>,
+        relu6: bool,
+        out: &mut [MaybeUninit<f32>],
+    ) {
+        let n = cols.len();
+        assert!(
+            cols.end <= ldx && x.len() >= (self.k - 1) * ldx + cols.end,
+            "columns {cols:?} of a {} x {ldx} input of {} values",
+            self.k,
+            x.len()
+        );
         assert!(
             rows.start.is_multiple_of(GROUP_ROWS)
                 && rows.end <= self.m
@@ -251,7 +278,8 @@ impl PackedWeights {
             Isa::Avx512 | Isa::Avx2 => {
                 let job = Job {
                     w: self,
-                    x: x.as_ptr(),
+                    x: x[cols.start..].as_ptr(),
+                    ldx,
                     n,
                     residual: std::ptr::null(),
                     relu6,
@@ -265,6 +293,10 @@ impl PackedWeights {
                 unsafe { job.run(panels, 0..n.div_ceil(nr)) };
             }
             _ => {
+                assert!(
+                    cols == (0..ldx),
+                    "the portable kernel takes every column of its input"
+                );
                 let part = PackedWeights {
                     isa: Isa::Portable,
                     m: rows.len(),
@@ -342,7 +374,10 @@ impl PackedWeights {
 #[cfg(target_arch = "x86_64")]
 struct Job<'a> {
     w: &'a PackedWeights,
+    /// X at the first column computed; its rows are `ldx` apart.
     x: *const f32,
+    ldx: usize,
+    /// Columns computed; the output's (and residual's) rows are `n` apart.
     n: usize,
     /// Null when there is no residual.
     residual: *const f32,
@@ -399,7 +434,8 @@ impl Job<'_> {
                     a: self.w.data.as_ptr().add(p * MR * k),
                     k,
                     x: self.x.add(col),
-                    ldx: n,
+                    ldx: self.ldx,
+                    ldo: n,
                     bias: self.w.bias.as_ptr().add(row),
                     rows: MR.min(m - row),
                     residual: if self.residual.is_null() {
@@ -435,6 +471,8 @@ struct Tile {
     /// X at this tile's first pixel, rows `ldx` apart.
     x: *const f32,
     ldx: usize,
+    /// Output (and residual) rows are `ldo` apart.
+    ldo: usize,
     /// The bias of this tile's first row.
     bias: *const f32,
     /// Rows of the panel that exist (the last panel may be padded).
@@ -442,7 +480,7 @@ struct Tile {
     /// The residual at this tile, or null.
     residual: *const f32,
     relu6: bool,
-    /// The output at this tile, rows `ldx` apart.
+    /// The output at this tile, rows `ldo` apart.
     out: *mut f32,
 }
 
@@ -479,7 +517,7 @@ impl Tile {
         for (r, row) in acc.iter().enumerate().take(self.rows) {
             let bias = L::splat(*self.bias.add(r));
             for (v, &sum) in row.iter().enumerate() {
-                let at = r * self.ldx + v * L::W;
+                let at = r * self.ldo + v * L::W;
                 let part = !FULL && v + 1 == NV;
                 let mut y = L::add(sum, bias);
                 if !self.residual.is_null() {
