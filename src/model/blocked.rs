@@ -251,7 +251,7 @@ impl BlockedPointwise {
         // widens them (an expansion, the head) gives each thread its own output channels,
         // with every pixel: its many weights are then read once. Measured with two threads
         // against the other order, `seesay bench --layers`: the 14 x 14 projections took
-        // 0.76 to 0.92 of their time and the 7 x 7 ones 0.91 to 0.94; the 7 x 7 expansions
+        // 0.76 to 0.95 of their time and the 7 x 7 ones 0.91 to 0.94; the 7 x 7 expansions
         // took 1.08 times as long in pixel order, and the head 1.05.
         let by_pixels = self.m < self.k;
         let spans = if by_pixels {
