@@ -959,22 +959,31 @@ fn sentence_cells(h: &Harness<'_, SeesayApp>) -> Vec<(String, String)> {
 
 #[test]
 fn the_app_says_whether_a_caption_is_new_or_a_training_caption() {
-    let f = Fixture::new();
-    let picture = f.picture();
-    let mut h = f.harness(vec![picture.clone()]);
-    wait_for(&mut h, "the caption", caption_ready);
-    // This model lists no training sentences: the app says it cannot tell.
-    let before = sentence_cells(&h);
-    assert!(!before.is_empty());
-    assert!(
-        before.iter().all(|(_, s)| s.starts_with("not known")),
-        "{before:?}"
-    );
-    let CaptionState::Ready(d) = &h.state().state().caption else {
-        unreachable!()
-    };
-    let best = d.captioned.best().expect("a caption").text.clone();
-    drop(h);
+    // The untrained decoder is initialised at random for each fixture, and now and then one
+    // ranks the empty sentence first, which no training caption can be (this test failed once
+    // that way in a full run; no such model in 25 draws since). Such a model cannot show the
+    // feature, so a fresh one is drawn.
+    let (f, picture, best) = (0..8)
+        .find_map(|_| {
+            let f = Fixture::new();
+            let picture = f.picture();
+            let mut h = f.harness(vec![picture.clone()]);
+            wait_for(&mut h, "the caption", caption_ready);
+            // This model lists no training sentences: the app says it cannot tell.
+            let before = sentence_cells(&h);
+            assert!(!before.is_empty());
+            assert!(
+                before.iter().all(|(_, s)| s.starts_with("not known")),
+                "{before:?}"
+            );
+            let CaptionState::Ready(d) = &h.state().state().caption else {
+                unreachable!()
+            };
+            let best = d.captioned.best().expect("a caption").text.clone();
+            drop(h);
+            (!best.is_empty()).then_some((f, picture, best))
+        })
+        .expect("one of 8 untrained models ranks a sentence with words first");
 
     // The same model, now listing its own best caption as three training captions.
     let listed = seesay::model::sentences::TrainingSentences::from_captions([
