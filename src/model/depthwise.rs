@@ -76,21 +76,19 @@ impl CustomOp3 for DepthwiseRelu6 {
                 let planes = n * c;
                 let job = |scratch: &mut Scratch, j: usize, out: *mut f32| {
                     let (band, plane) = (j / planes, j % planes);
-                    let ys = band * ho / bands..(band + 1) * ho / bands;
+                    let ys = geometry.band_rows(band, bands);
                     let ch = plane % c;
                     let src = &x[plane * h * wd..(plane + 1) * h * wd];
-                    let rows = geometry.input_rows(ys.clone(), k, h);
-                    let band = &src[rows.start * wd..rows.end * wd];
-                    split_phase_rows(&geometry, band, rows.start, &mut scratch.phases);
-                    // SAFETY: detect() gave this CPU's set; the phases are the geometry's
-                    // and the plane's rows `ys` are this job's alone.
+                    let rows = geometry.input_rows(ys.clone());
+                    // SAFETY: detect() gave this CPU's set, and the plane's rows `ys` are
+                    // this job's alone.
                     unsafe {
-                        rows::plane_rows(
+                        rows_relu6(
                             isa,
                             &geometry,
-                            &scratch.phases,
-                            &w[ch * k * k..(ch + 1) * k * k],
-                            b[ch],
+                            (&src[rows.start * wd..rows.end * wd], rows.start),
+                            (&w[ch * k * k..(ch + 1) * k * k], b[ch]),
+                            scratch,
                             out.add(plane * ho * wo),
                             ys,
                         )
@@ -132,7 +130,9 @@ const ACC_ROUND: usize = 16;
 
 /// Sizes of one layer's plane: input, kernel, stride, padding, phases and output.
 pub(super) struct Geometry {
+    h: usize,
     wd: usize,
+    k: usize,
     s: usize,
     pt: usize,
     pl: usize,
@@ -166,7 +166,9 @@ impl Geometry {
             }
         }
         Self {
+            h,
             wd,
+            k,
             s,
             pt,
             pl,
@@ -178,13 +180,20 @@ impl Geometry {
         }
     }
 
+    /// Output rows of band `r` of `bands` nearly equal bands.
+    pub(super) fn band_rows(&self, r: usize, bands: usize) -> Range<usize> {
+        r * self.ho / bands..(r + 1) * self.ho / bands
+    }
+
     /// The input rows that output rows `out` read (the rest of their window is padding).
-    pub(super) fn input_rows(&self, out: Range<usize>, k: usize, h: usize) -> Range<usize> {
+    pub(super) fn input_rows(&self, out: Range<usize>) -> Range<usize> {
         if out.is_empty() {
             return 0..0;
         }
         let first = (out.start * self.s).saturating_sub(self.pt);
-        let end = ((out.end - 1) * self.s + k).saturating_sub(self.pt).min(h);
+        let end = ((out.end - 1) * self.s + self.k)
+            .saturating_sub(self.pt)
+            .min(self.h);
         first..end.max(first)
     }
 
@@ -202,7 +211,7 @@ impl Geometry {
 
 /// Per-thread buffers: the padded input split into phases, and the output at full pitch.
 pub(super) struct Scratch {
-    pub(super) phases: Vec<f32>,
+    phases: Vec<f32>,
     /// Made on first use: only the portable path has an accumulator.
     acc: Vec<f32>,
 }
@@ -242,13 +251,36 @@ pub(super) fn plane_relu6(
     plane_relu6_body::<false>(g, src, kernel, bias, scratch, dst);
 }
 
+/// Output rows `ys` of one channel plane into the plane that starts at `out`, from `input`:
+/// the plane's rows `g.input_rows(ys)`, starting with row `first`. Pads them into phases,
+/// convolves, adds the bias and clamps, as [`plane_relu6`] does for a whole plane.
+///
+/// # Safety
+/// `isa` is a vector set this CPU has, `kernel` has k x k weights, and `out` is valid for the
+/// plane's rows `ys` (`ys.end <= g.ho`), which nothing else writes meanwhile.
+#[cfg(target_arch = "x86_64")]
+pub(super) unsafe fn rows_relu6(
+    isa: super::gemm_kernel::Isa,
+    g: &Geometry,
+    (input, first): (&[f32], usize),
+    (kernel, bias): (&[f32], f32),
+    scratch: &mut Scratch,
+    out: *mut f32,
+    ys: Range<usize>,
+) {
+    assert_eq!(kernel.len(), g.offsets.len(), "depthwise kernel size");
+    split_phase_rows(g, input, first, &mut scratch.phases);
+    // SAFETY: forwarded from the caller; the phases are the geometry's.
+    unsafe { rows::plane_rows(isa, g, &scratch.phases, kernel, bias, out, ys) };
+}
+
 /// The vector path: each strip of output pixels sums its taps in registers and is clamped
 /// and written once, straight to the output. The flat accumulator of the portable path
 /// (filled, added into tap by tap, then clamped into the output) took three extra passes
 /// over a plane that, at 112 x 112, does not fit in L1; its clamping pass alone was a fifth
 /// of this kernel's profile. The sums run in the same order, so the results are the same.
 #[cfg(target_arch = "x86_64")]
-pub(super) mod rows {
+mod rows {
     use std::mem::MaybeUninit;
     use std::ops::Range;
 
@@ -280,7 +312,7 @@ pub(super) mod rows {
     /// # Safety
     /// As [`plane`], with `out` valid for the plane's rows `ys`, which only this call writes
     /// meanwhile, and `ys.end <= g.ho`.
-    pub(crate) unsafe fn plane_rows(
+    pub(super) unsafe fn plane_rows(
         isa: Isa,
         g: &Geometry,
         phases: &[f32],
@@ -463,7 +495,7 @@ pub(super) fn split_phases(g: &Geometry, src: &[f32], phases: &mut [f32]) {
 
 /// [`split_phases`] for some rows of a plane: `rows` holds its rows from `first` on.
 #[inline(always)]
-pub(super) fn split_phase_rows(g: &Geometry, rows: &[f32], first: usize, phases: &mut [f32]) {
+fn split_phase_rows(g: &Geometry, rows: &[f32], first: usize, phases: &mut [f32]) {
     let (s, pitch) = (g.s, g.pitch);
     for (y, row) in rows.chunks_exact(g.wd).enumerate() {
         let y = y + first;

@@ -11,9 +11,9 @@ use std::mem::MaybeUninit;
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape};
 
 use super::cpu_storage::{f32_slice, written_by};
-use super::depthwise::{plane_relu6, Geometry, Scratch};
 #[cfg(target_arch = "x86_64")]
-use super::depthwise::{rows, split_phase_rows};
+use super::depthwise::rows_relu6;
+use super::depthwise::{plane_relu6, Geometry, Scratch};
 use super::gemm_kernel::{PackedWeights, GROUP_ROWS};
 
 /// The fused op: apply it to x (N, C, H, W) with the depthwise weight (E, 1, k, k) and bias (E).
@@ -90,7 +90,7 @@ impl CustomOp3 for ExpandDepthwise<'_> {
             }
         };
         #[cfg(target_arch = "x86_64")]
-        if let Some(bands) = self.bands(&g, k, h) {
+        if let Some(bands) = self.bands(&g, h) {
             let out = self.by_bands(x, (n, c, h, wd), (w, b, k), &g, bands);
             return Ok((CpuStorage::F32(out), Shape::from((n, e, g.ho, g.wo))));
         }
@@ -124,7 +124,7 @@ impl ExpandDepthwise<'_> {
     /// ([`MIN_BAND_ROWS`]), or where the rows each band must expand beyond its own (its
     /// kernel's reach into the next band) would add more than a tenth to the expansion.
     #[cfg(target_arch = "x86_64")]
-    fn bands(&self, g: &Geometry, k: usize, h: usize) -> Option<usize> {
+    fn bands(&self, g: &Geometry, h: usize) -> Option<usize> {
         let bands = super::team::threads().min(g.ho);
         if bands < 2
             || self.expand.isa() == super::gemm_kernel::Isa::Portable
@@ -133,10 +133,7 @@ impl ExpandDepthwise<'_> {
             return None;
         }
         let expanded: usize = (0..bands)
-            .map(|r| {
-                g.input_rows(r * g.ho / bands..(r + 1) * g.ho / bands, k, h)
-                    .len()
-            })
+            .map(|r| g.input_rows(g.band_rows(r, bands)).len())
             .sum();
         (expanded * 10 <= h * 11).then_some(bands)
     }
@@ -159,9 +156,8 @@ impl ExpandDepthwise<'_> {
         let e = self.expand.rows();
         let (hw, out_plane) = (h * wd, g.ho * g.wo);
         let groups = e.div_ceil(GROUP_ROWS);
-        let band_rows = |r: usize| r * g.ho / bands..(r + 1) * g.ho / bands;
         let most = (0..bands)
-            .map(|r| g.input_rows(band_rows(r), k, h).len())
+            .map(|r| g.input_rows(g.band_rows(r, bands)).len())
             .max()
             .unwrap_or(0);
         let buffers = || Buffers {
@@ -172,8 +168,8 @@ impl ExpandDepthwise<'_> {
         };
         let isa = self.expand.isa();
         let job = |buf: &mut Buffers, x: &[f32], j: usize, out: *mut f32| {
-            let (ys, group) = (band_rows(j / groups), j % groups);
-            let rows = g.input_rows(ys.clone(), k, h);
+            let (ys, group) = (g.band_rows(j / groups, bands), j % groups);
+            let rows = g.input_rows(ys.clone());
             let first = group * GROUP_ROWS;
             let planes = GROUP_ROWS.min(e - first);
             let width = rows.len() * wd;
@@ -191,17 +187,15 @@ impl ExpandDepthwise<'_> {
                 unsafe { &*(expanded as *const [MaybeUninit<f32>] as *const [f32]) };
             for (r, band) in expanded.chunks_exact(width.max(1)).enumerate() {
                 let ch = first + r;
-                let phases = &mut buf.depthwise.phases;
-                split_phase_rows(g, band, rows.start, phases);
                 // SAFETY: the set is this CPU's (not portable, checked in `bands`); `out` is
                 // this image's output, and the plane's rows `ys` are this job's alone.
                 unsafe {
-                    rows::plane_rows(
+                    rows_relu6(
                         isa,
                         g,
-                        phases,
-                        &w[ch * k * k..(ch + 1) * k * k],
-                        b[ch],
+                        (band, rows.start),
+                        (&w[ch * k * k..(ch + 1) * k * k], b[ch]),
+                        &mut buf.depthwise,
                         out.add(ch * out_plane),
                         ys.clone(),
                     )
