@@ -89,7 +89,7 @@ impl CustomOp3 for DepthwiseRelu6 {
                             (&src[rows.start * wd..rows.end * wd], rows.start),
                             (&w[ch * k * k..(ch + 1) * k * k], b[ch]),
                             scratch,
-                            out.add(plane * ho * wo),
+                            out.add(plane * ho * wo + ys.start * wo),
                             ys,
                         )
                     };
@@ -251,13 +251,14 @@ pub(super) fn plane_relu6(
     plane_relu6_body::<false>(g, src, kernel, bias, scratch, dst);
 }
 
-/// Output rows `ys` of one channel plane into the plane that starts at `out`, from `input`:
+/// Output rows `ys` of one channel plane into `out` (row `ys.start` of the output plane, rows
+/// `g.wo` apart), from `input`:
 /// the plane's rows `g.input_rows(ys)`, starting with row `first`. Pads them into phases,
 /// convolves, adds the bias and clamps, as [`plane_relu6`] does for a whole plane.
 ///
 /// # Safety
-/// `isa` is a vector set this CPU has, `kernel` has k x k weights, and `out` is valid for the
-/// plane's rows `ys` (`ys.end <= g.ho`), which nothing else writes meanwhile.
+/// `isa` is a vector set this CPU has, `kernel` has k x k weights, and `out` is valid for
+/// `ys.len()` rows of `g.wo` values (`ys.end <= g.ho`), which nothing else writes meanwhile.
 #[cfg(target_arch = "x86_64")]
 pub(super) unsafe fn rows_relu6(
     isa: super::gemm_kernel::Isa,
@@ -307,11 +308,11 @@ mod rows {
         unsafe { plane_rows(isa, g, phases, kernel, bias, out, 0..g.ho) }
     }
 
-    /// [`plane`] for output rows `ys` only, into the plane that starts at `out`.
+    /// [`plane`] for output rows `ys` only, into `out`: row `ys.start` of the output plane.
     ///
     /// # Safety
-    /// As [`plane`], with `out` valid for the plane's rows `ys`, which only this call writes
-    /// meanwhile, and `ys.end <= g.ho`.
+    /// As [`plane`], with `out` valid for `ys.len()` rows of `g.wo` values, which only this
+    /// call writes meanwhile, and `ys.end <= g.ho`.
     pub(super) unsafe fn plane_rows(
         isa: Isa,
         g: &Geometry,
@@ -375,8 +376,10 @@ mod rows {
             _ => 1,
         };
         let mut y = ys.start;
-        // SAFETY (all calls): y + R <= ys.end <= ho, and strips stay inside the row
-        // (row_band).
+        // Output row y is row y - ys.start of `out`.
+        let out = out.wrapping_sub(ys.start * g.wo);
+        // SAFETY (all calls): ys.start <= y, y + R <= ys.end <= ho, and strips stay inside
+        // the row (row_band), so every store lands in the caller's rows.
         unsafe {
             while y + band <= ys.end {
                 match band {
@@ -453,7 +456,7 @@ mod rows {
                 }
             }
             for (r, acc) in acc.iter().enumerate() {
-                let q = out.add((y + r) * g.wo + x);
+                let q = out.wrapping_add((y + r) * g.wo + x);
                 for (v, &acc) in acc.iter().enumerate() {
                     if v + 1 == N {
                         L::store_part(q.add(v * L::W), L::clamp6(acc), last);

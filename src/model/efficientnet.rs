@@ -9,6 +9,8 @@ use candle_core::{DType, Device, Module, Tensor, D};
 
 use super::blocked::{self, BlockedDepthwise, BlockedMap, BlockedPointwise};
 use super::depthwise::depthwise_relu6;
+#[cfg(target_arch = "x86_64")]
+use super::depthwise_project::DepthwiseProject;
 use super::expand_depthwise::ExpandDepthwise;
 use super::pointwise::{Activation, Pointwise};
 use super::stem::conv_relu6;
@@ -166,6 +168,11 @@ impl MbConv {
             Some(expand) if x.device().is_cpu() && x.dtype() == DType::F32 => Some(expand),
             _ => None,
         };
+        #[cfg(target_arch = "x86_64")]
+        if let Some(y) = self.depthwise_project(x)? {
+            mark("depthwise + project 1x1");
+            return Ok(y);
+        }
         let h = match fused {
             Some(expand) => {
                 let op = ExpandDepthwise {
@@ -186,6 +193,29 @@ impl MbConv {
         let y = self.project.forward(&h, Activation::Linear, residual)?;
         mark("project 1x1");
         Ok(y)
+    }
+
+    /// A block with no expansion and no residual as one fused pass on the CPU's vector
+    /// kernels ([`DepthwiseProject`]), or `None` where it does not apply.
+    #[cfg(target_arch = "x86_64")]
+    fn depthwise_project(&self, x: &Tensor) -> Result<Option<Tensor>> {
+        let project = match self.project.packed() {
+            Some(p) if p.isa() != super::gemm_kernel::Isa::Portable => p,
+            _ => return Ok(None),
+        };
+        if self.expand.is_some() || self.residual || !x.device().is_cpu() || x.dtype() != DType::F32
+        {
+            return Ok(None);
+        }
+        let op = DepthwiseProject {
+            project,
+            stride: self.stride,
+        };
+        Ok(Some(x.contiguous()?.apply_op3_no_bwd(
+            &self.depthwise.weight.contiguous()?,
+            &self.depthwise.bias.contiguous()?,
+            &op,
+        )?))
     }
 
     /// The expansion and the depthwise layer as separate ops (off the CPU, or with no expansion).

@@ -196,7 +196,7 @@ impl ExpandDepthwise<'_> {
                         (band, rows.start),
                         (&w[ch * k * k..(ch + 1) * k * k], b[ch]),
                         &mut buf.depthwise,
-                        out.add(ch * out_plane),
+                        out.add(ch * out_plane + ys.start * g.wo),
                         ys.clone(),
                     )
                 };

@@ -194,6 +194,7 @@ impl PackedWeights {
             x: x.as_ptr(),
             ldx: n,
             n,
+            ldo: n,
             residual: residual.map_or(std::ptr::null(), |r| r.as_ptr()),
             relu6,
             out: out.as_mut_ptr().cast(),
@@ -281,6 +282,7 @@ impl PackedWeights {
                     x: x[cols.start..].as_ptr(),
                     ldx,
                     n,
+                    ldo: n,
                     residual: std::ptr::null(),
                     relu6,
                     out: out.as_mut_ptr().cast(),
@@ -308,6 +310,50 @@ impl PackedWeights {
                 part.with_gemm_crate(x, n, None, relu6, 1, out);
             }
         }
+    }
+
+    /// `act(W · x + b)` for the columns (pixels) `cols` of x, whose rows are `ldx` apart,
+    /// every output channel, on this thread, into `out`, whose rows are `ldo` apart: for a
+    /// caller that computes its input a band of pixels at a time. Not for the portable kernel.
+    ///
+    /// # Safety
+    /// `out` is valid for `self.rows()` rows of `cols.len()` values, `ldo` apart, which
+    /// nothing else reads or writes meanwhile.
+    #[cfg(target_arch = "x86_64")]
+    pub unsafe fn apply_cols_strided(
+        &self,
+        x: &[f32],
+        ldx: usize,
+        cols: std::ops::Range<usize>,
+        relu6: bool,
+        out: *mut f32,
+        ldo: usize,
+    ) {
+        let n = cols.len();
+        assert!(
+            cols.end <= ldx && x.len() >= (self.k - 1) * ldx + cols.end && n <= ldo,
+            "columns {cols:?} of a {} x {ldx} input of {} values",
+            self.k,
+            x.len()
+        );
+        assert!(
+            self.isa != Isa::Portable,
+            "the portable kernel does not tile"
+        );
+        let job = Job {
+            w: self,
+            x: x[cols.start..].as_ptr(),
+            ldx,
+            n,
+            ldo,
+            residual: std::ptr::null(),
+            relu6,
+            out,
+            row_base: 0,
+        };
+        let nr = if self.isa == Isa::Avx512 { 48 } else { 24 };
+        // SAFETY: one job, on this thread, over every row; the caller vouches for `out`.
+        unsafe { job.run(0..self.m.div_ceil(self.mr), 0..n.div_ceil(nr)) };
     }
 
     /// The portable path: the `gemm` crate, on an output that starts as bias (+ residual).
@@ -377,8 +423,10 @@ struct Job<'a> {
     /// X at the first column computed; its rows are `ldx` apart.
     x: *const f32,
     ldx: usize,
-    /// Columns computed; the output's (and residual's) rows are `n` apart.
+    /// Columns computed.
     n: usize,
+    /// The output's (and residual's) rows are `ldo` apart.
+    ldo: usize,
     /// Null when there is no residual.
     residual: *const f32,
     relu6: bool,
@@ -424,7 +472,7 @@ impl Job<'_> {
         tiles: std::ops::Range<usize>,
     ) {
         let nr = NV * L::W;
-        let (m, k, n) = (self.w.m, self.w.k, self.n);
+        let (m, k, n, ldo) = (self.w.m, self.w.k, self.n, self.ldo);
         for t in tiles {
             let col = t * nr;
             let width = nr.min(n - col);
@@ -435,16 +483,16 @@ impl Job<'_> {
                     k,
                     x: self.x.add(col),
                     ldx: self.ldx,
-                    ldo: n,
+                    ldo,
                     bias: self.w.bias.as_ptr().add(row),
                     rows: MR.min(m - row),
                     residual: if self.residual.is_null() {
                         self.residual
                     } else {
-                        self.residual.add(row * n + col)
+                        self.residual.add(row * ldo + col)
                     },
                     relu6: self.relu6,
-                    out: self.out.add((row - self.row_base) * n + col),
+                    out: self.out.add((row - self.row_base) * ldo + col),
                 };
                 if width == nr {
                     tile.compute::<L, MR, NV, true>(L::W);

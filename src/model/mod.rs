@@ -6,6 +6,8 @@ pub mod config;
 mod cpu_storage;
 pub mod decoder;
 pub mod depthwise;
+#[cfg(target_arch = "x86_64")]
+mod depthwise_project;
 pub mod efficientnet;
 mod expand_depthwise;
 pub mod files;
