@@ -277,22 +277,17 @@ impl PackedWeights {
         match self.isa {
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 | Isa::Avx2 => {
-                let job = Job {
-                    w: self,
-                    x: x[cols.start..].as_ptr(),
-                    ldx,
-                    n,
-                    ldo: n,
-                    residual: std::ptr::null(),
-                    relu6,
-                    out: out.as_mut_ptr().cast(),
-                    row_base: rows.start,
+                // SAFETY: `out` holds rows.len() rows of n values (checked above).
+                unsafe {
+                    self.on_this_thread(
+                        x[cols.start..].as_ptr(),
+                        ldx,
+                        n,
+                        rows,
+                        relu6,
+                        (out.as_mut_ptr().cast(), n),
+                    )
                 };
-                let nr = if self.isa == Isa::Avx512 { 48 } else { 24 };
-                let panels = rows.start / self.mr..rows.end.div_ceil(self.mr);
-                // SAFETY: one job, on this thread, over exactly these rows (a last panel that
-                // reaches past `rows.end` also reaches past `m`, whose rows are never stored).
-                unsafe { job.run(panels, 0..n.div_ceil(nr)) };
             }
             _ => {
                 assert!(
@@ -340,20 +335,53 @@ impl PackedWeights {
             self.isa != Isa::Portable,
             "the portable kernel does not tile"
         );
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            self.on_this_thread(
+                x[cols.start..].as_ptr(),
+                ldx,
+                n,
+                0..self.m,
+                relu6,
+                (out, ldo),
+            )
+        };
+    }
+
+    /// Rows `rows` (from a multiple of [`GROUP_ROWS`]) of `act(W · x + b)` for `n` columns of
+    /// x from `x` (rows `ldx` apart), as one job on this thread, into `out`: its row
+    /// `rows.start` first, rows `ldo` apart.
+    ///
+    /// # Safety
+    /// The kernel is not portable, `x` is valid for K rows of `n` values `ldx` apart, and
+    /// `out` for `rows.len()` rows of `n` values `ldo` apart, which nothing else touches
+    /// meanwhile.
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn on_this_thread(
+        &self,
+        x: *const f32,
+        ldx: usize,
+        n: usize,
+        rows: std::ops::Range<usize>,
+        relu6: bool,
+        (out, ldo): (*mut f32, usize),
+    ) {
         let job = Job {
             w: self,
-            x: x[cols.start..].as_ptr(),
+            x,
             ldx,
             n,
             ldo,
             residual: std::ptr::null(),
             relu6,
             out,
-            row_base: 0,
+            row_base: rows.start,
         };
         let nr = if self.isa == Isa::Avx512 { 48 } else { 24 };
-        // SAFETY: one job, on this thread, over every row; the caller vouches for `out`.
-        unsafe { job.run(0..self.m.div_ceil(self.mr), 0..n.div_ceil(nr)) };
+        let panels = rows.start / self.mr..rows.end.div_ceil(self.mr);
+        // SAFETY: one job, on this thread, over exactly these rows (a last panel that reaches
+        // past `rows.end` also reaches past `m`, whose rows are never stored).
+        unsafe { job.run(panels, 0..n.div_ceil(nr)) };
     }
 
     /// The portable path: the `gemm` crate, on an output that starts as bias (+ residual).
